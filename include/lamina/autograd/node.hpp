@@ -1,0 +1,79 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lamina/core/broadcast.hpp"
+#include "lamina/core/error.hpp"
+#include "lamina/core/tensor.hpp"
+
+namespace lamina::autograd {
+
+template <class T>
+class Gradients;
+
+/// One value in the recorded graph: its tensor, its accumulated gradient, the nodes it was
+/// computed from and the rule that sends its gradient back to them.
+template <class T>
+struct Node {
+  /// The rule of the op that made this node: given d(loss)/d(output), it hands
+  /// d(loss)/d(input i) to `grads.add(i, ...)` for each input that `grads.wants(i)`.
+  using BackwardFn = std::function<void(const Tensor<T>& grad_output, Gradients<T>& grads)>;
+
+  Tensor<T> value;
+  Tensor<T> grad;
+  bool has_grad = false;
+  bool requires_grad = false;
+  /// Set once backward() has released this node's rule and inputs.
+  bool freed = false;
+  /// The op that made this node, or "leaf".
+  const char* op = "leaf";
+  std::vector<std::shared_ptr<Node>> inputs;
+  BackwardFn backward;
+
+  bool is_leaf() const { return op == std::string_view("leaf"); }
+};
+
+/// What a backward rule writes into: the engine reduces each gradient over broadcast axes,
+/// checks its shape against the input's and accumulates it (`+=` when an input is used twice).
+template <class T>
+class Gradients {
+ public:
+  explicit Gradients(const Node<T>& node) : node_(node) {}
+
+  /// Whether input i needs a gradient (rules skip work for inputs that do not).
+  bool wants(std::size_t i) const { return node_.inputs[i]->requires_grad; }
+
+  /// Hands d(loss)/d(input i) to the engine. A gradient that shares its storage with any other
+  /// tensor (the output gradient passed straight through, or an lvalue) is copied before it is
+  /// kept; pass a fresh temporary to avoid the copy.
+  void add(std::size_t i, Tensor<T> g) {
+    Node<T>& in = *node_.inputs[i];
+    if (!in.requires_grad) return;
+    if (!(g.shape() == in.value.shape())) {
+      check(g.rank() >= in.value.rank(), "autograd: gradient of shape ", g.shape(), " for input ",
+            i, " of '", node_.op, "' cannot be reduced to the input's shape ", in.value.shape());
+      broadcast_shapes(in.value.shape(), g.shape(), node_.op);
+      g = detail::sum_to_shape(g, in.value.shape());
+    }
+    check(g.shape() == in.value.shape(), "autograd: gradient of shape ", g.shape(), " for input ",
+          i, " of '", node_.op, "' does not match the input's shape ", in.value.shape());
+    if (!in.has_grad) {
+      in.grad = g.owns_storage() ? std::move(g) : g.clone();
+      in.has_grad = true;
+    } else {
+      T* dst = in.grad.data();
+      const T* src = g.data();
+      const index_t n = g.size();
+      for (index_t k = 0; k < n; ++k) dst[k] += src[k];
+    }
+  }
+
+ private:
+  const Node<T>& node_;
+};
+
+}  // namespace lamina::autograd

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numbers>
+#include <random>
+
+namespace lamina {
+
+/// A seeded pseudo-random generator (64-bit Mersenne twister). Every random draw in lamina
+/// takes one explicitly, so that results are reproducible. Distributions are computed here
+/// rather than by <random>'s distributions, whose output differs between standard libraries.
+class Generator {
+ public:
+  explicit Generator(std::uint64_t seed = 0) : engine_(seed) {}
+
+  void seed(std::uint64_t s) {
+    engine_.seed(s);
+    has_spare_ = false;
+  }
+  /// Raw 64 random bits.
+  std::uint64_t next() { return engine_(); }
+  /// Uniform in [0, 1) with 53 random bits.
+  double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
+  /// Uniform in [low, high).
+  double uniform(double low, double high) { return low + (high - low) * uniform(); }
+  /// Standard normal (Box-Muller transform; caches the second draw of each pair).
+  double normal() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    double u1 = uniform();
+    while (u1 <= std::numeric_limits<double>::min()) u1 = uniform();
+    const double u2 = uniform();
+    const double r = std::sqrt(-2.0 * std::log(u1));
+    const double theta = 2.0 * std::numbers::pi * u2;
+    spare_ = r * std::sin(theta);
+    has_spare_ = true;
+    return r * std::cos(theta);
+  }
+  double normal(double mean, double stddev) { return mean + stddev * normal(); }
+  /// Uniform integer in [0, n).
+  std::uint64_t below(std::uint64_t n) {
+    // Rejecting the top partial block keeps the draw unbiased.
+    const std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() -
+                                std::numeric_limits<std::uint64_t>::max() % n;
+    std::uint64_t x = engine_();
+    while (x >= limit) x = engine_();
+    return x % n;
+  }
+
+ private:
+  std::mt19937_64 engine_;
+  double spare_ = 0.0;
+  bool has_spare_ = false;
+};
+
+}  // namespace lamina
