@@ -1,0 +1,55 @@
+# shellcheck shell=bash
+# Shared setup for lamina's scripts; sourced, not run:
+#   source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+#   LAMINA_PACKAGES+=(more-packages)   # optional: what this script needs beyond the build
+#   lamina_setup
+# Afterwards the working directory is the repository root.
+
+# Debian packages needed to build and test lamina; a script may append what else it needs.
+LAMINA_PACKAGES=(
+  cmake
+  g++
+  pkg-config
+  libeigen3-dev
+  zlib1g-dev
+  libgtest-dev
+  libbenchmark-dev
+  libstb-dev
+  libcli11-dev
+)
+
+lamina_repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# True when Debian package $1 is installed (not merely known to dpkg, e.g. removed).
+lamina_package_installed() {
+  local status
+  status="$(dpkg -s "$1" 2>/dev/null)" || return 1
+  grep -qE '^Status: [a-z]+ ok installed$' <<<"${status}"
+}
+
+# Installs whichever of LAMINA_PACKAGES are missing (as root), or says how to and exits 1.
+lamina_setup() {
+  cd "${lamina_repo_root}" || exit 1
+  local wanted=("${LAMINA_PACKAGES[@]}")
+  if ! command -v dpkg >/dev/null 2>&1; then
+    echo "setup: no dpkg here (not Debian?); make sure these are installed: ${wanted[*]}" >&2
+    return 0
+  fi
+  local missing=() package
+  for package in "${wanted[@]}"; do
+    lamina_package_installed "${package}" || missing+=("${package}")
+  done
+  if ((${#missing[@]} == 0)); then
+    return 0
+  fi
+  local install=(apt-get install -y --no-install-recommends "${missing[@]}")
+  if [[ "$(id -u)" != 0 ]]; then
+    echo "setup: missing Debian packages: ${missing[*]}" >&2
+    echo "setup: install them with:" >&2
+    echo "  sudo apt-get update && sudo ${install[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing missing Debian packages: ${missing[*]}"
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive "${install[@]}"
+}
