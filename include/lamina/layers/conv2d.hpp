@@ -1,0 +1,108 @@
+#pragma once
+
+#include <array>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lamina/layers/initializers.hpp"
+#include "lamina/layers/layer.hpp"
+#include "lamina/ops/activation.hpp"
+#include "lamina/ops/arithmetic.hpp"
+#include "lamina/ops/conv.hpp"
+
+namespace lamina {
+
+/// Options of Conv2D (Keras's keyword arguments and defaults).
+struct Conv2DLayerOptions {
+  std::array<index_t, 2> strides{1, 1};
+  /// "valid" or "same".
+  std::string padding = "valid";
+  std::string activation = "linear";
+  bool use_bias = true;
+  std::string kernel_initializer = "glorot_uniform";
+  std::string bias_initializer = "zeros";
+  /// Per-sample input shape [height, width, channels]; empty when inferred at build.
+  Shape input_shape{};
+  std::string name{};
+};
+
+/// 2-D convolution over channels_last images: activation(conv2d(x, kernel) + bias).
+/// input: [batch, height, width, channels]; kernel: [kh, kw, channels, filters];
+/// output: [batch, out_height, out_width, filters].
+template <class T = float>
+class Conv2D : public Layer<T> {
+ public:
+  Conv2D(index_t filters, std::array<index_t, 2> kernel_size, Conv2DLayerOptions options = {})
+      : Layer<T>(options.name, options.input_shape),
+        filters_(filters),
+        kernel_size_(kernel_size),
+        options_(std::move(options)),
+        padding_(parse_padding(options_.padding)),
+        activation_(activation_by_name<T>(options_.activation)) {
+    check<ValueError>(filters > 0, "Conv2D: filters must be positive, got ", filters);
+    check<ValueError>(kernel_size[0] > 0 && kernel_size[1] > 0,
+                      "Conv2D: kernel_size must be positive, got [", kernel_size[0], ", ",
+                      kernel_size[1], "]");
+    check<ValueError>(options_.strides[0] > 0 && options_.strides[1] > 0,
+                      "Conv2D: strides must be positive, got [", options_.strides[0], ", ",
+                      options_.strides[1], "]");
+    Generator probe(0);
+    initialize<T>(options_.kernel_initializer, Shape{1, 1}, probe);  // validates the names now
+    initialize<T>(options_.bias_initializer, Shape{1}, probe);
+  }
+
+  std::string type() const override { return "Conv2D"; }
+  std::string output_activation() const override { return options_.activation; }
+  const Variable<T>& kernel() const { return kernel_; }
+  const Variable<T>& bias() const { return bias_; }
+  std::vector<std::pair<std::string, std::string>> config() const override {
+    return {{"filters", std::to_string(filters_)},
+            {"kernel_size", Shape{kernel_size_[0], kernel_size_[1]}.str()},
+            {"strides", Shape{options_.strides[0], options_.strides[1]}.str()},
+            {"padding", options_.padding},
+            {"activation", options_.activation},
+            {"use_bias", options_.use_bias ? "true" : "false"}};
+  }
+
+ protected:
+  Shape build_impl(const Shape& input_shape, Generator& gen) override {
+    check<ShapeError>(input_shape.rank() == 3, this->label(),
+                      ": expected input [batch, height, width, channels], got per-sample shape ",
+                      input_shape);
+    const index_t channels = input_shape[2];
+    kernel_ = this->add_weight(
+        "kernel", initialize<T>(options_.kernel_initializer,
+                                {kernel_size_[0], kernel_size_[1], channels, filters_}, gen));
+    if (options_.use_bias)
+      bias_ = this->add_weight("bias", initialize<T>(options_.bias_initializer, {filters_}, gen));
+    // The output shape comes from the op itself, so the layer and the op never disagree.
+    NoGradGuard no_grad;
+    const Variable<T> probe(Tensor<T>(Shape{1, input_shape[0], input_shape[1], channels}));
+    try {
+      const Shape out = conv2d(probe, kernel_, conv_options()).shape();
+      return {out[1], out[2], out[3]};
+    } catch (const Error& e) {
+      throw ShapeError(this->label() + ": input " + batch_shape_str(input_shape) +
+                       " does not fit the kernel: " + e.what());
+    }
+  }
+  Variable<T> forward(const Variable<T>& x) override { return activation_(forward_pre_activation(x)); }
+  Variable<T> forward_pre_activation(const Variable<T>& x) override {
+    Variable<T> y = conv2d(x, kernel_, conv_options());
+    return options_.use_bias ? add(y, bias_) : y;
+  }
+
+ private:
+  Conv2DOptions conv_options() const { return {.strides = options_.strides, .padding = padding_}; }
+
+  index_t filters_;
+  std::array<index_t, 2> kernel_size_;
+  Conv2DLayerOptions options_;
+  Padding padding_;
+  std::function<Variable<T>(const Variable<T>&)> activation_;
+  Variable<T> kernel_, bias_;
+};
+
+}  // namespace lamina

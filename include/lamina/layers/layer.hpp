@@ -1,0 +1,193 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lamina/autograd/variable.hpp"
+#include "lamina/core/error.hpp"
+#include "lamina/core/random.hpp"
+#include "lamina/core/shape.hpp"
+
+namespace lamina {
+
+/// "[*, 28, 28, 1]": a per-sample shape with the batch axis shown as `*`.
+inline std::string batch_shape_str(const Shape& per_sample) {
+  std::string s = "[*";
+  for (index_t d : per_sample) s += ", " + std::to_string(d);
+  return s + "]";
+}
+
+/// "Conv2D" -> "conv2d", "MaxPooling2D" -> "max_pooling2d", "SimpleRNN" -> "simple_rnn":
+/// Keras's default layer-name prefix for a class name.
+inline std::string snake_case(const std::string& type) {
+  std::string out;
+  for (std::size_t i = 0; i < type.size(); ++i) {
+    const char c = type[i];
+    const bool upper = c >= 'A' && c <= 'Z';
+    if (upper && i > 0 && type[i - 1] >= 'a' && type[i - 1] <= 'z') out += '_';
+    out += upper ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  return out;
+}
+
+/// A weight of a layer: its name within the layer ("kernel", "bias") and whether it trains.
+template <class T>
+struct Weight {
+  std::string name;
+  Variable<T> variable;
+  bool trainable = true;
+};
+
+/// Base of every layer.
+///
+/// Contract for subclasses: `type()` returns the Keras class name; `build_impl(input_shape, gen)`
+/// receives the per-sample input shape (no batch axis), creates the weights with `add_weight`
+/// drawing from `gen`, and returns the per-sample output shape; `forward(x)` maps a batch
+/// [batch, ...input_shape] to [batch, ...output_shape] by composing ops only (no gradient code).
+/// A subclass may assume that forward() is only called once built and with an input whose shape
+/// was validated against the built input shape. Layers whose last step is an activation
+/// report it through `output_activation()` and implement `forward_pre_activation`, so that
+/// losses can fuse softmax or sigmoid with cross-entropy as Keras does.
+template <class T>
+class Layer {
+ public:
+  virtual ~Layer() = default;
+
+  /// The Keras class name, e.g. "Dense".
+  virtual std::string type() const = 0;
+
+  /// The layer's name (unique within a model; "dense", "dense_1", ... when not given).
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+  /// `Dense "dense_2"`: how error messages name this layer.
+  std::string label() const { return type() + " \"" + (name_.empty() ? snake_case(type()) : name_) + "\""; }
+
+  /// The per-sample input shape given in the options (Keras's input_shape), if any.
+  const std::optional<Shape>& declared_input_shape() const { return declared_input_shape_; }
+
+  /// Seed of the generator the weights (and any dropout masks) are drawn from.
+  void set_seed(std::uint64_t seed) { seed_ = seed; }
+  bool has_seed() const { return seed_.has_value(); }
+
+  bool built() const { return built_; }
+  /// Creates the weights for per-sample inputs of `input_shape` (no batch axis). Building twice
+  /// with the same shape does nothing; with another shape it is an error.
+  void build(const Shape& input_shape) {
+    if (built_) {
+      check<ShapeError>(input_shape == input_shape_, label(), ": already built for input ",
+                        batch_shape_str(input_shape_), ", cannot rebuild for ",
+                        batch_shape_str(input_shape));
+      return;
+    }
+    if (!seed_) seed_ = next_default_seed();
+    Generator gen(*seed_);
+    output_shape_ = build_impl(input_shape, gen);
+    input_shape_ = input_shape;
+    built_ = true;
+  }
+  /// Per-sample input and output shapes (valid once built).
+  const Shape& input_shape() const { return input_shape_; }
+  const Shape& output_shape() const { return output_shape_; }
+
+  /// Applies the layer to a batch x: [batch, ...input_shape]; builds it on the first call.
+  Variable<T> operator()(const Variable<T>& x) { return forward(validated(x)); }
+  /// Applies the layer without its final activation (see output_activation()).
+  Variable<T> call_pre_activation(const Variable<T>& x) { return forward_pre_activation(validated(x)); }
+  /// The activation forward() applies last ("softmax", "sigmoid", ...), or "linear".
+  virtual std::string output_activation() const { return "linear"; }
+
+  /// All weights, trainable ones and the others.
+  const std::vector<Weight<T>>& weights() const { return weights_; }
+  /// The variables an optimizer updates: trainable weights of a trainable layer.
+  std::vector<Variable<T>> trainable_variables() const {
+    std::vector<Variable<T>> out;
+    if (!trainable_) return out;
+    for (const Weight<T>& w : weights_)
+      if (w.trainable) out.push_back(w.variable);
+    return out;
+  }
+  /// Number of scalars in all weights, and in the trainable ones.
+  index_t count_params() const {
+    index_t n = 0;
+    for (const Weight<T>& w : weights_) n += w.variable.size();
+    return n;
+  }
+  index_t count_trainable_params() const {
+    index_t n = 0;
+    for (const Variable<T>& v : trainable_variables()) n += v.size();
+    return n;
+  }
+
+  /// Whether the optimizer updates this layer's weights (Keras's `layer.trainable`).
+  bool trainable() const { return trainable_; }
+  void set_trainable(bool on) {
+    trainable_ = on;
+    for (Weight<T>& w : weights_) w.variable.set_requires_grad(on && w.trainable);
+  }
+  /// Training mode (Dropout drops only then); models switch it around fit and predict.
+  bool training() const { return training_; }
+  void set_training(bool on) { training_ = on; }
+
+  /// The layer's options as (key, value) text, for summaries and saving.
+  virtual std::vector<std::pair<std::string, std::string>> config() const { return {}; }
+
+ protected:
+  Layer() = default;
+  /// `input_shape` is Keras's per-sample input_shape option; an empty (rank 0) one means none.
+  Layer(std::string name, const Shape& input_shape) : name_(std::move(name)) {
+    if (input_shape.rank() > 0) declared_input_shape_ = input_shape;
+  }
+
+  virtual Shape build_impl(const Shape& input_shape, Generator& gen) = 0;
+  virtual Variable<T> forward(const Variable<T>& x) = 0;
+  virtual Variable<T> forward_pre_activation(const Variable<T>& x) { return forward(x); }
+
+  /// Registers a weight (requires grad when trainable) and returns it.
+  Variable<T> add_weight(std::string name, Tensor<T> value, bool trainable = true) {
+    Variable<T> v(std::move(value), trainable && trainable_);
+    weights_.push_back({std::move(name), v, trainable});
+    return v;
+  }
+  /// The generator of random draws at call time (Dropout), seeded from the layer's seed.
+  Generator& call_generator() {
+    if (!call_gen_) call_gen_.emplace(seed_.value_or(0) ^ 0x9E3779B97F4A7C15ULL);
+    return *call_gen_;
+  }
+
+ private:
+  static std::uint64_t next_default_seed() {
+    static std::atomic<std::uint64_t> counter{0};
+    return 0x5EED0000ULL + counter++;
+  }
+
+  const Variable<T>& validated(const Variable<T>& x) {
+    check<ShapeError>(x.rank() >= 1, label(), ": expected a batch [batch, ...], got a 0-D input");
+    const Shape per_sample(std::vector<index_t>(x.shape().begin() + 1, x.shape().end()));
+    if (!built_) {
+      if (declared_input_shape_) {
+        check<ShapeError>(per_sample == *declared_input_shape_, label(), ": expected input ",
+                          batch_shape_str(*declared_input_shape_), ", got ", x.shape());
+      }
+      build(per_sample);
+    }
+    check<ShapeError>(per_sample == input_shape_, label(), ": expected input ",
+                      batch_shape_str(input_shape_), ", got ", x.shape());
+    return x;
+  }
+
+  std::string name_;
+  std::optional<Shape> declared_input_shape_;
+  std::optional<std::uint64_t> seed_;
+  std::optional<Generator> call_gen_;
+  std::vector<Weight<T>> weights_;
+  Shape input_shape_, output_shape_;
+  bool built_ = false;
+  bool trainable_ = true;
+  bool training_ = false;
+};
+
+}  // namespace lamina

@@ -1,0 +1,96 @@
+#pragma once
+
+#include <array>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lamina/layers/layer.hpp"
+#include "lamina/ops/pool.hpp"
+
+namespace lamina {
+
+/// Options of MaxPooling2D and AveragePooling2D (Keras's defaults: strides = pool_size).
+struct Pooling2DOptions {
+  /// {0, 0} means equal to pool_size, as Keras's strides=None.
+  std::array<index_t, 2> strides{0, 0};
+  /// "valid" or "same".
+  std::string padding = "valid";
+  Shape input_shape{};
+  std::string name{};
+};
+
+namespace detail {
+
+/// The shared part of the two pooling layers; `Op` is max_pool2d or avg_pool2d.
+template <class T>
+class Pooling2D : public Layer<T> {
+ public:
+  std::vector<std::pair<std::string, std::string>> config() const override {
+    return {{"pool_size", Shape{options_.pool_size[0], options_.pool_size[1]}.str()},
+            {"strides", Shape{options_.strides[0], options_.strides[1]}.str()},
+            {"padding", padding_name_}};
+  }
+
+ protected:
+  Pooling2D(const char* type, std::array<index_t, 2> pool_size, Pooling2DOptions options)
+      : Layer<T>(options.name, options.input_shape), padding_name_(options.padding) {
+    check<ValueError>(pool_size[0] > 0 && pool_size[1] > 0, type,
+                      ": pool_size must be positive, got [", pool_size[0], ", ", pool_size[1], "]");
+    check<ValueError>(options.strides[0] >= 0 && options.strides[1] >= 0, type,
+                      ": strides must be positive, got [", options.strides[0], ", ",
+                      options.strides[1], "]");
+    options_.pool_size = pool_size;
+    options_.strides = options.strides[0] == 0 ? pool_size : options.strides;
+    options_.padding = parse_padding(options.padding);
+  }
+  virtual Variable<T> pool(const Variable<T>& x) const = 0;
+
+  Shape build_impl(const Shape& input_shape, Generator&) override {
+    check<ShapeError>(input_shape.rank() == 3, this->label(),
+                      ": expected input [batch, height, width, channels], got per-sample shape ",
+                      input_shape);
+    NoGradGuard no_grad;
+    try {
+      const Shape out = pool(Variable<T>(Tensor<T>(Shape{1, input_shape[0], input_shape[1], input_shape[2]}))).shape();
+      return {out[1], out[2], out[3]};
+    } catch (const Error& e) {
+      throw ShapeError(this->label() + ": input " + batch_shape_str(input_shape) +
+                       " does not fit the pool: " + e.what());
+    }
+  }
+  Variable<T> forward(const Variable<T>& x) override { return pool(x); }
+
+  Pool2DOptions options_;
+  std::string padding_name_;
+};
+
+}  // namespace detail
+
+/// Max over pool_size windows of channels_last images.
+/// input: [batch, height, width, channels]; output: [batch, out_height, out_width, channels].
+template <class T = float>
+class MaxPooling2D : public detail::Pooling2D<T> {
+ public:
+  explicit MaxPooling2D(std::array<index_t, 2> pool_size = {2, 2}, Pooling2DOptions options = {})
+      : detail::Pooling2D<T>("MaxPooling2D", pool_size, std::move(options)) {}
+  std::string type() const override { return "MaxPooling2D"; }
+
+ protected:
+  Variable<T> pool(const Variable<T>& x) const override { return max_pool2d(x, this->options_); }
+};
+
+/// Mean over pool_size windows (only in-bounds elements with "same" padding, as Keras).
+/// input: [batch, height, width, channels]; output: [batch, out_height, out_width, channels].
+template <class T = float>
+class AveragePooling2D : public detail::Pooling2D<T> {
+ public:
+  explicit AveragePooling2D(std::array<index_t, 2> pool_size = {2, 2}, Pooling2DOptions options = {})
+      : detail::Pooling2D<T>("AveragePooling2D", pool_size, std::move(options)) {}
+  std::string type() const override { return "AveragePooling2D"; }
+
+ protected:
+  Variable<T> pool(const Variable<T>& x) const override { return avg_pool2d(x, this->options_); }
+};
+
+}  // namespace lamina

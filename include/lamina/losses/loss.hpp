@@ -1,0 +1,70 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lamina/autograd/variable.hpp"
+#include "lamina/core/error.hpp"
+#include "lamina/core/tensor.hpp"
+
+namespace lamina {
+
+/// Base of every loss.
+///
+/// Contract for subclasses: `name()` is the Keras name; `compute(y_pred, y_true)` returns the
+/// scalar mean over the batch of the per-sample loss, by composing ops (no gradient code), and
+/// may assume `validate` accepted the shapes. A loss that can take the pre-activation outputs
+/// of a softmax or sigmoid layer names that activation in `fusable_activation()` and implements
+/// `compute_from_logits`, as Keras does for numerical stability.
+template <class T>
+class Loss {
+ public:
+  virtual ~Loss() = default;
+  /// Keras name, e.g. "sparse_categorical_crossentropy".
+  virtual std::string name() const = 0;
+  virtual std::unique_ptr<Loss<T>> clone() const = 0;
+
+  /// Mean loss over the batch. y_pred: [batch, ...]; y_true: as the loss expects.
+  Variable<T> operator()(const Variable<T>& y_pred, const Tensor<T>& y_true) const {
+    validate(y_pred.shape(), y_true);
+    return compute(y_pred, y_true);
+  }
+  /// The activation ("softmax", "sigmoid") whose inputs this loss accepts in from_logits, or "".
+  virtual std::string fusable_activation() const { return ""; }
+  /// Loss of activation(logits), computed from the logits directly (stable, one fused op).
+  Variable<T> from_logits(const Variable<T>& logits, const Tensor<T>& y_true) const {
+    check(!fusable_activation().empty(), name(), ": cannot be computed from logits");
+    validate(logits.shape(), y_true);
+    return compute_from_logits(logits, y_true);
+  }
+
+ protected:
+  /// Throws ShapeError/ValueError naming the loss when y_true does not fit y_pred.
+  virtual void validate(const Shape& y_pred, const Tensor<T>& y_true) const {
+    check<ShapeError>(y_pred.rank() >= 1 && y_true.rank() >= 1 && y_pred[0] == y_true.dim(0),
+                      name(), ": y_pred ", y_pred, " and y_true ", y_true.shape(),
+                      " must have the same batch size");
+    check<ShapeError>(same_or_squeezed(y_pred, y_true.shape()), name(), ": y_pred ", y_pred,
+                      " and y_true ", y_true.shape(), " must have the same shape");
+  }
+  virtual Variable<T> compute(const Variable<T>& y_pred, const Tensor<T>& y_true) const = 0;
+  virtual Variable<T> compute_from_logits(const Variable<T>&, const Tensor<T>&) const {
+    throw Error(name() + ": cannot be computed from logits");
+  }
+
+  /// Equal shapes, or [batch, 1] against [batch] (Keras squeezes the trailing 1).
+  static bool same_or_squeezed(const Shape& a, const Shape& b) {
+    if (a == b) return true;
+    const auto trailing_one = [](const Shape& x, const Shape& y) {
+      return x.rank() == y.rank() + 1 && x[x.rank() - 1] == 1 && x.numel() == y.numel();
+    };
+    return trailing_one(a, b) || trailing_one(b, a);
+  }
+  /// y_true viewed with y_pred's shape (after same_or_squeezed accepted them).
+  static Tensor<T> like(const Tensor<T>& y_true, const Shape& y_pred) {
+    return y_true.shape() == y_pred ? y_true : y_true.reshape(y_pred);
+  }
+};
+
+}  // namespace lamina

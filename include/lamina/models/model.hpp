@@ -1,0 +1,359 @@
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lamina/autograd/grad_mode.hpp"
+#include "lamina/layers/layer.hpp"
+#include "lamina/metrics/metrics.hpp"
+#include "lamina/models/compile_args.hpp"
+#include "lamina/models/history.hpp"
+#include "lamina/models/progress.hpp"
+#include "lamina/ops/activation.hpp"
+
+namespace lamina {
+
+/// Options of Model::fit (Keras's keyword arguments and defaults).
+template <class T>
+struct FitOptions {
+  int epochs = 1;
+  index_t batch_size = 32;
+  bool shuffle = true;
+  /// Fraction of the data, taken from the end before shuffling, held out for validation.
+  double validation_split = 0.0;
+  /// Explicit validation data (x, y); takes precedence over validation_split.
+  std::optional<std::pair<Tensor<T>, Tensor<T>>> validation_data{};
+  /// 0 silent, 1 progress bar, 2 one line per epoch.
+  int verbose = 1;
+  /// Seed of the shuffling.
+  std::uint64_t seed = 0;
+  /// Called after each epoch with its 0-based index and logs (e.g. to change the learning rate).
+  std::function<void(int epoch, const Logs& logs)> on_epoch_end{};
+  /// Where the progress goes (std::cout when null).
+  std::ostream* output = nullptr;
+};
+
+/// Options of Model::evaluate and Model::predict.
+struct EvaluateOptions {
+  index_t batch_size = 32;
+  int verbose = 0;
+  std::ostream* output = nullptr;
+};
+
+/// Base of trainable models: compile / fit / evaluate / predict around a forward `call`.
+///
+/// Contract for subclasses: `call(x)` maps a batch to the model's output by calling layers
+/// and ops; every layer it uses is registered with `track` (Sequential does this itself), so
+/// that parameters, training mode and summaries reach it. A model whose output ends with an
+/// activation may override `call_pre_activation` so that losses can fuse it (Keras's logits
+/// path for softmax and sigmoid outputs).
+template <class T>
+class Model {
+ public:
+  virtual ~Model() = default;
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  /// The model's forward pass: x [batch, ...] -> output [batch, ...].
+  virtual Variable<T> call(const Variable<T>& x) = 0;
+  /// The output before its final activation, and that activation's name ("linear" if none).
+  virtual std::pair<Variable<T>, std::string> call_pre_activation(const Variable<T>& x) {
+    return {call(x), "linear"};
+  }
+  Variable<T> operator()(const Variable<T>& x) { return call(x); }
+
+  const std::string& name() const { return name_; }
+  /// The registered layers, in registration order.
+  const std::vector<Layer<T>*>& layers() const { return layers_; }
+
+  /// Runs one sample of shape `input_shape` (no batch axis) through the model so that every
+  /// layer creates its weights.
+  void build(const Shape& input_shape) {
+    std::vector<index_t> dims{1};
+    dims.insert(dims.end(), input_shape.begin(), input_shape.end());
+    NoGradGuard no_grad;
+    set_training(false);
+    call(Variable<T>(Tensor<T>(Shape(std::move(dims)))));
+  }
+  bool built() const {
+    return !layers_.empty() &&
+           std::all_of(layers_.begin(), layers_.end(), [](const Layer<T>* l) { return l->built(); });
+  }
+
+  /// Sets the optimizer, the loss and the metrics, by name or as objects.
+  void compile(OptimizerArg<T> optimizer, LossArg<T> loss, std::vector<std::string> metrics = {}) {
+    optimizer_ = optimizer.release();
+    loss_ = loss.release();
+    metrics_.clear();
+    for (const std::string& m : metrics) metrics_.push_back(make_metric<T>(m, loss_->name()));
+    optimizer_built_ = false;
+  }
+  bool compiled() const { return optimizer_ != nullptr; }
+  Optimizer<T>& optimizer() {
+    require_compiled("optimizer");
+    return *optimizer_;
+  }
+  const Loss<T>& loss() const {
+    require_compiled("loss");
+    return *loss_;
+  }
+
+  /// The variables the optimizer updates (trainable weights of all layers).
+  std::vector<Variable<T>> trainable_variables() const {
+    std::vector<Variable<T>> out;
+    for (const Layer<T>* l : layers_)
+      for (Variable<T>& v : l->trainable_variables()) out.push_back(std::move(v));
+    return out;
+  }
+
+  /// Trains for `epochs` passes over x: [samples, ...] with targets y: [samples, ...].
+  History fit(const Tensor<T>& x, const Tensor<T>& y, FitOptions<T> options = {}) {
+    require_compiled("fit");
+    check_data("fit", x, y);
+    check<ValueError>(options.epochs > 0, "fit: epochs must be positive, got ", options.epochs);
+    check<ValueError>(options.batch_size > 0, "fit: batch_size must be positive, got ",
+                      options.batch_size);
+    check<ValueError>(options.validation_split >= 0.0 && options.validation_split < 1.0,
+                      "fit: validation_split must be in [0, 1), got ", options.validation_split);
+    std::ostream& out = options.output ? *options.output : std::cout;
+
+    Tensor<T> x_train = x, y_train = y;
+    std::optional<std::pair<Tensor<T>, Tensor<T>>> validation = options.validation_data;
+    if (validation) {
+      check_data("fit (validation_data)", validation->first, validation->second);
+    } else if (options.validation_split > 0.0) {
+      const auto split = static_cast<index_t>(double(x.dim(0)) * (1.0 - options.validation_split));
+      check<ValueError>(split > 0 && split < x.dim(0), "fit: validation_split ",
+                        options.validation_split, " of ", x.dim(0),
+                        " samples leaves no training or no validation samples");
+      x_train = x.slice(0, split);
+      y_train = y.slice(0, split);
+      validation.emplace(x.slice(split, x.dim(0)), y.slice(split, y.dim(0)));
+    }
+    prepare(x_train);
+
+    const index_t n = x_train.dim(0);
+    const index_t steps = (n + options.batch_size - 1) / options.batch_size;
+    std::vector<index_t> order(static_cast<std::size_t>(n));
+    Generator shuffler(options.seed);
+    History history;
+    for (int epoch = 0; epoch < options.epochs; ++epoch) {
+      if (options.verbose) out << "Epoch " << epoch + 1 << '/' << options.epochs << '\n';
+      std::iota(order.begin(), order.end(), index_t(0));
+      if (options.shuffle) {
+        for (index_t i = n - 1; i > 0; --i)
+          std::swap(order[static_cast<std::size_t>(i)],
+                    order[static_cast<std::size_t>(shuffler.below(std::uint64_t(i) + 1))]);
+      }
+      reset_metrics();
+      ProgressBar bar(steps, options.verbose, out);
+      double loss_sum = 0.0;
+      Logs logs;
+      set_training(true);
+      for (index_t step = 0; step < steps; ++step) {
+        const index_t begin = step * options.batch_size;
+        const index_t end = std::min(n, begin + options.batch_size);
+        const Tensor<T> xb = gather(x_train, order, begin, end);
+        const Tensor<T> yb = gather(y_train, order, begin, end);
+        const double batch_loss = train_step(xb, yb);
+        check(std::isfinite(batch_loss), "fit: the loss became ", batch_loss, " at epoch ",
+              epoch + 1, ", batch ", step + 1, " of ", steps,
+              "; training stopped (lower the learning rate or check the data)");
+        loss_sum += batch_loss * double(end - begin);
+        logs = metric_logs(loss_sum / double(end));
+        bar.update(step + 1, logs);
+      }
+      set_training(false);
+      if (validation) {
+        for (const auto& [key, value] : evaluate(validation->first, validation->second, {.batch_size = options.batch_size}))
+          logs["val_" + key] = value;
+      }
+      bar.finish(logs);
+      history.append(logs);
+      if (options.on_epoch_end) options.on_epoch_end(epoch, logs);
+    }
+    return history;
+  }
+
+  /// One optimisation step on one batch; returns the batch's mean loss.
+  double train_on_batch(const Tensor<T>& x, const Tensor<T>& y) {
+    require_compiled("train_on_batch");
+    check_data("train_on_batch", x, y);
+    prepare(x);
+    set_training(true);
+    const double loss = train_step(x, y);
+    set_training(false);
+    return loss;
+  }
+
+  /// The loss and metrics on x, y (inference mode, no graph recorded).
+  Logs evaluate(const Tensor<T>& x, const Tensor<T>& y, EvaluateOptions options = {}) {
+    require_compiled("evaluate");
+    check_data("evaluate", x, y);
+    check<ValueError>(options.batch_size > 0, "evaluate: batch_size must be positive, got ",
+                      options.batch_size);
+    NoGradGuard no_grad;
+    set_training(false);
+    reset_metrics();
+    const index_t n = x.dim(0);
+    const index_t steps = (n + options.batch_size - 1) / options.batch_size;
+    ProgressBar bar(steps, options.verbose, options.output ? *options.output : std::cout);
+    double loss_sum = 0.0;
+    Logs logs;
+    for (index_t step = 0; step < steps; ++step) {
+      const index_t begin = step * options.batch_size, end = std::min(n, begin + options.batch_size);
+      const Tensor<T> xb = x.slice(begin, end), yb = y.slice(begin, end);
+      loss_sum += forward_loss(xb, yb) * double(end - begin);
+      logs = metric_logs(loss_sum / double(end));
+      bar.update(step + 1, logs);
+    }
+    bar.finish(logs);
+    return logs;
+  }
+
+  /// The model's outputs for x: [samples, ...], computed in batches in inference mode.
+  Tensor<T> predict(const Tensor<T>& x, EvaluateOptions options = {}) {
+    check<ShapeError>(x.rank() >= 1 && x.dim(0) > 0, "predict: expected a non-empty batch, got ",
+                      x.shape());
+    check<ValueError>(options.batch_size > 0, "predict: batch_size must be positive, got ",
+                      options.batch_size);
+    NoGradGuard no_grad;
+    set_training(false);
+    const index_t n = x.dim(0);
+    Tensor<T> result;
+    for (index_t begin = 0; begin < n; begin += options.batch_size) {
+      const index_t end = std::min(n, begin + options.batch_size);
+      const Tensor<T> yb = call(Variable<T>(x.slice(begin, end))).value();
+      if (begin == 0) {
+        std::vector<index_t> dims(yb.shape().begin(), yb.shape().end());
+        dims[0] = n;
+        result = Tensor<T>::empty(Shape(std::move(dims)));
+      }
+      std::copy(yb.begin(), yb.end(), result.data() + begin * (result.size() / n));
+    }
+    return result;
+  }
+
+  /// Switches every layer between training and inference behaviour.
+  void set_training(bool on) {
+    for (Layer<T>* l : layers_) l->set_training(on);
+  }
+
+ protected:
+  explicit Model(std::string name = "model") : name_(std::move(name)) {}
+
+  /// Registers layers the subclass owns, so their parameters and modes are managed. Names
+  /// left empty become Keras's "dense", "dense_1", ...; a duplicate name is an error.
+  template <class... Layers>
+  void track(Layers&... layers) {
+    (track_one(layers), ...);
+  }
+  void track_one(Layer<T>& layer) {
+    if (layer.name().empty()) {
+      const std::string base = snake_case(layer.type());
+      std::string name = base;
+      for (int k = 1; has_layer(name); ++k) name = base + "_" + std::to_string(k);
+      layer.set_name(name);
+    }
+    check<ValueError>(!has_layer(layer.name()), name_, ": a layer named '", layer.name(),
+                      "' is already in the model");
+    if (!layer.has_seed()) layer.set_seed(seed_ + 7919ULL * layers_.size());
+    layers_.push_back(&layer);
+  }
+  bool has_layer(const std::string& name) const {
+    return std::any_of(layers_.begin(), layers_.end(), [&](const Layer<T>* l) { return l->name() == name; });
+  }
+  void set_seed(std::uint64_t seed) { seed_ = seed; }
+
+ private:
+  void require_compiled(const char* what) const {
+    check(optimizer_ != nullptr, name_, ": ", what,
+          " needs a compiled model; call compile(optimizer, loss, metrics) first");
+  }
+  static void check_data(const char* op, const Tensor<T>& x, const Tensor<T>& y) {
+    check<ValueError>(x.rank() >= 1 && x.dim(0) > 0, op, ": x is empty (shape ", x.shape(), ")");
+    check<ShapeError>(y.rank() >= 1 && y.dim(0) == x.dim(0), op, ": x has ", x.dim(0),
+                      " samples but y has ", y.rank() >= 1 ? y.dim(0) : 0, " (x ", x.shape(),
+                      ", y ", y.shape(), ")");
+  }
+  /// Builds the layers from x's per-sample shape and hands the parameters to the optimizer.
+  void prepare(const Tensor<T>& x) {
+    if (!built()) build(Shape(std::vector<index_t>(x.shape().begin() + 1, x.shape().end())));
+    if (!optimizer_built_) {
+      optimizer_->build(trainable_variables());
+      optimizer_built_ = true;
+    }
+  }
+  /// Rows order[begin, end) of t, copied into one batch.
+  static Tensor<T> gather(const Tensor<T>& t, const std::vector<index_t>& order, index_t begin,
+                          index_t end) {
+    std::vector<index_t> dims(t.shape().begin(), t.shape().end());
+    dims[0] = end - begin;
+    Tensor<T> out = Tensor<T>::empty(Shape(std::move(dims)));
+    const index_t row = t.size() / t.dim(0);
+    for (index_t i = begin; i < end; ++i)
+      std::copy_n(t.data() + order[static_cast<std::size_t>(i)] * row, row, out.data() + (i - begin) * row);
+    return out;
+  }
+  /// The loss of one batch (graph recorded unless under NoGradGuard); updates the metrics.
+  Variable<T> loss_of(const Tensor<T>& x, const Tensor<T>& y) {
+    const std::string fusable = loss_->fusable_activation();
+    Variable<T> loss;
+    Tensor<T> y_pred;
+    if (!fusable.empty()) {
+      auto [pre, activation] = call_pre_activation(Variable<T>(x));
+      if (activation == fusable) {
+        loss = loss_->from_logits(pre, y);
+        NoGradGuard no_grad;
+        y_pred = activation_by_name<T>(activation)(pre.detach()).value();
+      } else {
+        const Variable<T> out = activation_by_name<T>(activation)(pre);
+        loss = (*loss_)(out, y);
+        y_pred = out.value();
+      }
+    } else {
+      const Variable<T> out = call(Variable<T>(x));
+      loss = (*loss_)(out, y);
+      y_pred = out.value();
+    }
+    for (auto& m : metrics_) m->update(y_pred, y);
+    return loss;
+  }
+  double forward_loss(const Tensor<T>& x, const Tensor<T>& y) { return double(loss_of(x, y).item()); }
+  double train_step(const Tensor<T>& x, const Tensor<T>& y) {
+    optimizer_->zero_grad();
+    Variable<T> loss = loss_of(x, y);
+    const double value = double(loss.item());
+    if (!std::isfinite(value)) return value;
+    loss.backward();
+    optimizer_->step();
+    return value;
+  }
+  void reset_metrics() {
+    for (auto& m : metrics_) m->reset();
+  }
+  Logs metric_logs(double loss) const {
+    Logs logs{{"loss", loss}};
+    for (const auto& m : metrics_) logs[m->name()] = m->result();
+    return logs;
+  }
+
+  std::string name_;
+  std::uint64_t seed_ = 0;
+  std::vector<Layer<T>*> layers_;
+  std::unique_ptr<Optimizer<T>> optimizer_;
+  std::unique_ptr<Loss<T>> loss_;
+  std::vector<std::unique_ptr<Metric<T>>> metrics_;
+  bool optimizer_built_ = false;
+};
+
+}  // namespace lamina

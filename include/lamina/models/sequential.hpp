@@ -1,0 +1,89 @@
+#pragma once
+
+#include <concepts>
+#include <iostream>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lamina/layers/layer.hpp"
+#include "lamina/models/model.hpp"
+#include "lamina/models/summary.hpp"
+
+namespace lamina {
+
+/// Options of Sequential.
+struct SequentialOptions {
+  std::string name = "sequential";
+  /// Seed from which each layer's weights are drawn (layer i uses a seed derived from it).
+  std::uint64_t seed = 0;
+};
+
+/// A plain stack of layers, each feeding the next (Keras's Sequential).
+/// input: [batch, ...first layer's input]; output: [batch, ...last layer's output].
+template <class T = float>
+class Sequential : public Model<T> {
+ public:
+  explicit Sequential(SequentialOptions options = {}) : Model<T>(options.name) {
+    this->set_seed(options.seed);
+  }
+
+  /// Appends a layer (taken by value: `model.add(Dense(64, {.activation = "relu"}))`).
+  /// When it is the first layer and declares an input_shape, the model is built at once.
+  template <class L>
+    requires std::derived_from<L, Layer<T>>
+  Sequential& add(L layer) {
+    return add(std::make_shared<L>(std::move(layer)));
+  }
+  /// Appends a shared layer.
+  Sequential& add(std::shared_ptr<Layer<T>> layer) {
+    check<ValueError>(layer != nullptr, this->name(), ": add() got a null layer");
+    check<ValueError>(stack_.empty() || !layer->declared_input_shape(), this->name(),
+                      ": only the first layer may declare an input_shape (", layer->label(), ")");
+    this->track_one(*layer);
+    stack_.push_back(std::move(layer));
+    if (stack_.size() == 1 && stack_.front()->declared_input_shape())
+      this->build(*stack_.front()->declared_input_shape());
+    else if (stack_.size() > 1 && stack_[stack_.size() - 2]->built())
+      stack_.back()->build(stack_[stack_.size() - 2]->output_shape());
+    return *this;
+  }
+
+  Variable<T> call(const Variable<T>& x) override {
+    check(!stack_.empty(), this->name(), ": the model has no layers; add() some first");
+    Variable<T> h = x;
+    for (auto& layer : stack_) h = (*layer)(h);
+    return h;
+  }
+  std::pair<Variable<T>, std::string> call_pre_activation(const Variable<T>& x) override {
+    check(!stack_.empty(), this->name(), ": the model has no layers; add() some first");
+    Variable<T> h = x;
+    for (std::size_t i = 0; i + 1 < stack_.size(); ++i) h = (*stack_[i])(h);
+    Layer<T>& last = *stack_.back();
+    return {last.call_pre_activation(h), last.output_activation()};
+  }
+
+  /// The i-th layer.
+  Layer<T>& layer(std::size_t i) {
+    check<ValueError>(i < stack_.size(), this->name(), ": layer index ", i, " out of range (",
+                      stack_.size(), " layers)");
+    return *stack_[i];
+  }
+  std::size_t size() const { return stack_.size(); }
+
+  /// Prints Keras's table: each layer's name, type, output shape and parameter count, then the
+  /// totals.
+  void summary(std::ostream& out = std::cout) const {
+    check(this->built(), this->name(),
+          ": summary() needs a built model; give the first layer an input_shape, or call build() "
+          "or fit() first");
+    print_summary(out, this->name(), this->layers());
+  }
+
+ private:
+  std::vector<std::shared_ptr<Layer<T>>> stack_;
+};
+
+}  // namespace lamina
