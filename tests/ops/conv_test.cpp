@@ -1,0 +1,211 @@
+#include "lamina/ops/conv.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "support/op_check.hpp"
+#include "support/reference.hpp"
+
+namespace lamina {
+namespace {
+
+using testing::expect_error;
+using testing::expect_gradients_match;
+using testing::expect_tensor_near;
+using testing::random_tensor;
+using V = Variable<double>;
+
+template <class T>
+class ConvTyped : public ::testing::Test {};
+using Scalars = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(ConvTyped, Scalars);
+
+TYPED_TEST(ConvTyped, ValidStrideOneSlidesTheKernel) {
+  using T = TypeParam;
+  // x = 1..9 as a 3x3 image; y[i, j] = 1 x[i, j] + 2 x[i, j+1] + 3 x[i+1, j] + 4 x[i+1, j+1].
+  Variable<T> x(Tensor<T>({1, 3, 3, 1}, {1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  Variable<T> k(Tensor<T>({2, 2, 1, 1}, {1, 2, 3, 4}));
+  expect_tensor_near(conv2d(x, k).value(), {1, 2, 2, 1}, {37, 47, 67, 77}, 0);
+}
+
+TYPED_TEST(ConvTyped, SameStrideTwoPadsAfterOnly) {
+  using T = TypeParam;
+  // 4x4 image, 3x3 ones kernel, stride 2: out 2x2, pad_total 1 -> no padding before, one after.
+  Variable<T> x(Tensor<T>::arange(1, 17).reshape({1, 4, 4, 1}));
+  Variable<T> k(Tensor<T>::ones({3, 3, 1, 1}));
+  expect_tensor_near(conv2d(x, k, {.strides = {2, 2}, .padding = Padding::same}).value(),
+                     {1, 2, 2, 1}, {54, 45, 72, 54}, 0);
+}
+
+TYPED_TEST(ConvTyped, SameStrideOneKeepsSizeWithSymmetricPadding) {
+  using T = TypeParam;
+  // 3x3 ones kernel on a 3x3 image of ones with one pixel of zeros around: neighbour counts.
+  Variable<T> x(Tensor<T>::ones({1, 3, 3, 1}));
+  Variable<T> k(Tensor<T>::ones({3, 3, 1, 1}));
+  expect_tensor_near(conv2d(x, k, {.padding = Padding::same}).value(), {1, 3, 3, 1},
+                     {4, 6, 4, 6, 9, 6, 4, 6, 4}, 0);
+}
+
+TYPED_TEST(ConvTyped, ChannelsAndFiltersContractLikeAMatrix) {
+  using T = TypeParam;
+  // One pixel, two channels [2, 3], kernel [[1, 2], [3, 4]] (channel x filter): y = [11, 16].
+  Variable<T> x(Tensor<T>({2, 1, 1, 2}, {2, 3, -1, 1}));
+  Variable<T> k(Tensor<T>({1, 1, 2, 2}, {1, 2, 3, 4}));
+  expect_tensor_near(conv2d(x, k).value(), {2, 1, 1, 2}, {11, 16, 2, 2}, 0);
+  // The same 1x1 kernel with stride 2 takes the im2col path and must agree.
+  Variable<T> big(Tensor<T>({1, 1, 3, 2}, {2, 3, 5, 5, -1, 1}));
+  expect_tensor_near(conv2d(big, k, {.strides = {1, 2}}).value(), {1, 1, 2, 2}, {11, 16, 2, 2}, 0);
+}
+
+TYPED_TEST(ConvTyped, NonSquareKernelAndStrides) {
+  using T = TypeParam;
+  // x: 3x4 image of 1..12; kernel 1x2 [1, -1] with strides [2, 2]: x[i, j] - x[i, j+1] = -1.
+  Variable<T> x(Tensor<T>::arange(1, 13).reshape({1, 3, 4, 1}));
+  Variable<T> k(Tensor<T>({1, 2, 1, 1}, {1, -1}));
+  expect_tensor_near(conv2d(x, k, {.strides = {2, 2}}).value(), {1, 2, 2, 1}, {-1, -1, -1, -1}, 0);
+  // Kernel 2x1 [1, 10] down the columns, valid, stride 1: x[i, j] + 10 x[i+1, j].
+  Variable<T> kt(Tensor<T>({2, 1, 1, 1}, {1, 10}));
+  expect_tensor_near(conv2d(x, kt).value(), {1, 2, 4, 1}, {51, 62, 73, 84, 95, 106, 117, 128}, 0);
+}
+
+struct ConvCase {
+  Shape x, kernel;
+  Conv2DOptions options;
+};
+
+TEST(ConvGrad, MatchesFiniteDifferences) {
+  const std::vector<ConvCase> cases = {
+      {{2, 5, 5, 1}, {3, 3, 1, 2}, {}},
+      {{1, 6, 6, 2}, {3, 3, 2, 3}, {.strides = {2, 2}, .padding = Padding::same}},
+      {{2, 7, 6, 3}, {2, 3, 3, 2}, {.strides = {2, 1}, .padding = Padding::same}},
+      {{1, 4, 5, 2}, {3, 2, 2, 2}, {.padding = Padding::same}},
+      {{2, 8, 7, 1}, {4, 2, 1, 3}, {.strides = {2, 2}}},
+      {{1, 5, 7, 2}, {2, 4, 2, 2}, {.strides = {2, 3}, .padding = Padding::same}},
+      {{1, 5, 4, 3}, {1, 1, 3, 2}, {}},                   // pointwise: no im2col
+      {{1, 5, 5, 2}, {1, 1, 2, 2}, {.strides = {2, 2}}},  // 1x1 strided: im2col
+  };
+  std::uint64_t seed = 10;
+  for (const ConvCase& c : cases) {
+    SCOPED_TRACE(::testing::Message()
+                 << "x " << c.x << ", kernel " << c.kernel << ", strides [" << c.options.strides[0]
+                 << ", " << c.options.strides[1] << "], " << padding_name(c.options.padding));
+    const Conv2DOptions o = c.options;
+    expect_gradients_match([o](const std::vector<V>& v) { return conv2d(v[0], v[1], o); },
+                           {random_tensor(c.x, seed), random_tensor(c.kernel, seed + 1)});
+    seed += 2;
+  }
+}
+
+TEST(ConvGrad, OnlyOneInputRequiringGrad) {
+  const Tensor<double> xt = random_tensor({2, 5, 6, 2}, 40), kt = random_tensor({3, 2, 2, 3}, 41);
+  const Conv2DOptions o{.strides = {2, 1}, .padding = Padding::same};
+  // Reference gradients with both inputs requiring grad.
+  V x(xt.clone(), true), k(kt.clone(), true);
+  const Tensor<double> up = random_tensor({2, 3, 6, 3}, 42);
+  conv2d(x, k, o).backward(up);
+
+  // Kernel constant: the patches are dropped, dX must not change.
+  V x1(xt.clone(), true), k1(kt.clone());
+  conv2d(x1, k1, o).backward(up);
+  expect_tensor_near(x1.grad(), xt.shape(), x.grad().to_vector(), 1e-12);
+  EXPECT_FALSE(k1.has_grad());
+
+  // Input constant: only dK.
+  V x2(xt.clone()), k2(kt.clone(), true);
+  conv2d(x2, k2, o).backward(up);
+  expect_tensor_near(k2.grad(), kt.shape(), k.grad().to_vector(), 1e-12);
+  EXPECT_FALSE(x2.has_grad());
+
+  // The kernel starts requiring grad after the forward dropped the patches: they are rebuilt.
+  V x3(xt.clone(), true), k3(kt.clone());
+  V y3 = conv2d(x3, k3, o);
+  k3.set_requires_grad(true);
+  y3.backward(up);
+  expect_tensor_near(k3.grad(), kt.shape(), k.grad().to_vector(), 1e-12);
+}
+
+TEST(ConvGrad, NoGradRecordsNothing) {
+  V x(random_tensor({1, 4, 4, 1}, 50), true), k(random_tensor({2, 2, 1, 1}, 51), true);
+  NoGradGuard guard;
+  EXPECT_FALSE(conv2d(x, k).requires_grad());
+}
+
+// PyTorch reference values (tests/ops/reference/gen_conv_pool_reference.py), float64.
+TEST(ConvReference, MatchesPyTorch) {
+  const testing::Reference ref("ops/reference/conv_pool.txt");
+  for (const std::string name : {"conv_a", "conv_b", "conv_c", "conv_d", "conv_e"}) {
+    SCOPED_TRACE(name);
+    const Tensor<double> opt = ref.tensor(name + ".options");
+    const Conv2DOptions o{
+        .strides = {static_cast<index_t>(opt.data()[0]), static_cast<index_t>(opt.data()[1])},
+        .padding = opt.data()[2] != 0 ? Padding::same : Padding::valid};
+    V x(ref.tensor(name + ".x"), true), k(ref.tensor(name + ".kernel"), true);
+    V y = conv2d(x, k, o);
+    const Tensor<double> want_y = ref.tensor(name + ".y"), want_dx = ref.tensor(name + ".dx"),
+                         want_dk = ref.tensor(name + ".dkernel");
+    expect_tensor_near(y.value(), want_y.shape(), want_y.to_vector(), 1e-10);
+    y.backward(ref.tensor(name + ".upstream"));
+    expect_tensor_near(x.grad(), want_dx.shape(), want_dx.to_vector(), 1e-10);
+    expect_tensor_near(k.grad(), want_dk.shape(), want_dk.to_vector(), 1e-10);
+  }
+}
+
+TEST(ConvErrors, BadShapesNameOpAndShapes) {
+  const V x(Tensor<double>::zeros({2, 6, 6, 3})), k(Tensor<double>::zeros({3, 3, 3, 4}));
+  expect_error<ShapeError>(
+      [&] {
+        conv2d(V(Tensor<double>::zeros({6, 6, 3})), k);
+      },
+      {"conv2d", "input", "[6, 6, 3]"});
+  expect_error<ShapeError>(
+      [&] {
+        conv2d(x, V(Tensor<double>::zeros({3, 3, 3})));
+      },
+      {"conv2d", "kernel", "[3, 3, 3]"});
+  expect_error<ShapeError>(
+      [&] {
+        conv2d(x, V(Tensor<double>::zeros({0, 3, 3, 4})));
+      },
+      {"conv2d", "kernel", "[0, 3, 3, 4]"});
+  expect_error<ShapeError>(
+      [] {
+        conv2d(V(Tensor<double>::zeros({32, 28, 28, 3})), V(Tensor<double>::zeros({3, 3, 1, 32})));
+      },
+      {"conv2d: input [32, 28, 28, 3] has 3 channels but kernel [3, 3, 1, 32] expects 1"});
+  expect_error<ValueError>(
+      [&] {
+        conv2d(x, k, {.strides = {0, 1}});
+      },
+      {"conv2d", "strides", "[0, 1]"});
+  expect_error<ValueError>(
+      [&] {
+        conv2d(x, k, {.strides = {2, -1}});
+      },
+      {"conv2d", "strides", "[2, -1]"});
+  expect_error<ShapeError>(
+      [&] {
+        conv2d(x, V(Tensor<double>::zeros({7, 3, 3, 4})));
+      },
+      {"conv2d", "[7, 3, 3, 4]", "[2, 6, 6, 3]", "valid", "0x4"});
+  // With `same` padding every non-empty input fits; an empty one does not.
+  expect_error<ShapeError>(
+      [&] {
+        conv2d(V(Tensor<double>::zeros({1, 0, 6, 3})), k, {.padding = Padding::same});
+      },
+      {"conv2d", "[1, 0, 6, 3]", "same"});
+}
+
+TEST(Padding, ParsesKerasNames) {
+  EXPECT_EQ(parse_padding("valid"), Padding::valid);
+  EXPECT_EQ(parse_padding("same"), Padding::same);
+  EXPECT_STREQ(padding_name(Padding::same), "same");
+  EXPECT_STREQ(padding_name(Padding::valid), "valid");
+  expect_error<ValueError>([] { parse_padding("foo"); },
+                           {"unknown padding 'foo'; valid names: valid, same"});
+  expect_error<ValueError>([] { parse_padding("full"); }, {"'full'"});
+}
+
+}  // namespace
+}  // namespace lamina
