@@ -1,8 +1,13 @@
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -99,5 +104,42 @@ class Reference {
   std::string path_;
   std::map<std::string, Tensor<double>> tensors_;
 };
+
+/// How far a computed tensor is from a reference one: the largest
+/// |actual - expected| / max(1, |expected|) over all elements (an absolute error for values
+/// below 1, a relative one above), and where it occurs. A NaN on one side only counts as infinite.
+struct Deviation {
+  double max = 0.0;
+  index_t index = -1;
+  double actual = 0.0, expected = 0.0;
+};
+
+/// The Deviation of `actual` from `expected` (same number of elements).
+template <class T>
+Deviation deviation(const Tensor<T>& actual, const Tensor<double>& expected) {
+  check<ShapeError>(actual.size() == expected.size(), "deviation: ", actual.shape(), " vs ",
+                    expected.shape());
+  Deviation d;
+  for (index_t i = 0; i < actual.size(); ++i) {
+    const double a = static_cast<double>(actual.data()[i]), e = expected.data()[i];
+    double err = std::abs(a - e) / std::max(1.0, std::abs(e));
+    if (std::isnan(a) || std::isnan(e)) err = std::isnan(a) && std::isnan(e) ? 0.0 : INFINITY;
+    if (a == e) err = 0.0;  // equal infinities
+    if (d.index < 0 || err > d.max) d = {err, i, a, e};
+  }
+  return d;
+}
+
+/// Expects `actual` to have the reference's shape and to deviate from it by at most `tolerance`
+/// (see Deviation); prints the deviation found, so the real agreement shows in the test log.
+template <class T>
+void expect_matches_reference(const Tensor<T>& actual, const Tensor<double>& expected,
+                              const std::string& what, double tolerance = 1e-6) {
+  ASSERT_EQ(actual.shape(), expected.shape()) << what;
+  const Deviation d = deviation(actual, expected);
+  std::cout << "  [reference] " << what << ": max deviation " << d.max << "\n";
+  EXPECT_LE(d.max, tolerance) << what << " at flat index " << d.index << ": got " << d.actual
+                              << ", reference " << d.expected;
+}
 
 }  // namespace lamina::testing
