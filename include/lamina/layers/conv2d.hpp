@@ -72,23 +72,29 @@ class Conv2D : public Layer<T> {
                       ": expected input [batch, height, width, channels], got per-sample shape ",
                       input_shape);
     const index_t channels = input_shape[2];
-    kernel_ = this->add_weight(
-        "kernel", initialize<T>(options_.kernel_initializer,
-                                {kernel_size_[0], kernel_size_[1], channels, filters_}, gen));
+    const Shape kernel_shape{kernel_size_[0], kernel_size_[1], channels, filters_};
+    // The output shape comes from the op itself, so the layer and the op never disagree. It is
+    // found before any weight is added, so that an input that does not fit leaves none behind.
+    Shape out;
+    {
+      NoGradGuard no_grad;
+      const Variable<T> probe(Tensor<T>(Shape{1, input_shape[0], input_shape[1], channels}));
+      try {
+        out = conv2d(probe, Variable<T>(Tensor<T>(kernel_shape)), conv_options()).shape();
+      } catch (const Error& e) {
+        throw ShapeError(this->label() + ": input " + batch_shape_str(input_shape) +
+                         " does not fit the kernel: " + e.what());
+      }
+    }
+    kernel_ =
+        this->add_weight("kernel", initialize<T>(options_.kernel_initializer, kernel_shape, gen));
     if (options_.use_bias)
       bias_ = this->add_weight("bias", initialize<T>(options_.bias_initializer, {filters_}, gen));
-    // The output shape comes from the op itself, so the layer and the op never disagree.
-    NoGradGuard no_grad;
-    const Variable<T> probe(Tensor<T>(Shape{1, input_shape[0], input_shape[1], channels}));
-    try {
-      const Shape out = conv2d(probe, kernel_, conv_options()).shape();
-      return {out[1], out[2], out[3]};
-    } catch (const Error& e) {
-      throw ShapeError(this->label() + ": input " + batch_shape_str(input_shape) +
-                       " does not fit the kernel: " + e.what());
-    }
+    return {out[1], out[2], out[3]};
   }
-  Variable<T> forward(const Variable<T>& x) override { return activation_(forward_pre_activation(x)); }
+  Variable<T> forward(const Variable<T>& x) override {
+    return activation_(forward_pre_activation(x));
+  }
   Variable<T> forward_pre_activation(const Variable<T>& x) override {
     Variable<T> y = conv2d(x, kernel_, conv_options());
     return options_.use_bias ? add(y, bias_) : y;
