@@ -1,0 +1,110 @@
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lamina/optimizers/optimizer.hpp"
+
+namespace lamina {
+
+/// Options of Adam, with Keras's names and defaults.
+struct AdamOptions {
+  /// Step size; must be positive.
+  double learning_rate = 1e-3;
+  /// Decay of the first-moment estimate, in [0, 1).
+  double beta_1 = 0.9;
+  /// Decay of the second-moment estimate, in [0, 1).
+  double beta_2 = 0.999;
+  /// "Epsilon hat" of Kingma & Ba (added to sqrt(v) before the bias-corrected step); >= 0.
+  double epsilon = 1e-7;
+  /// Use the AMSGrad variant (Reddi et al., "On the Convergence of Adam and Beyond", ICLR 2018).
+  bool amsgrad = false;
+  /// When set (> 0), each gradient g is scaled by clipnorm / max(||g||_2, clipnorm).
+  std::optional<double> clipnorm = std::nullopt;
+  /// When set (> 0), each gradient is clipped elementwise to [-clipvalue, clipvalue].
+  std::optional<double> clipvalue = std::nullopt;
+};
+
+/// Adam (Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015), in Keras 3's form
+/// (keras.optimizers.Adam), with t = iterations() + 1 shared by all parameters:
+///   m = m + (g - m) * (1 - beta_1);   v = v + (g^2 - v) * (1 - beta_2)
+///   AMSGrad: v_hat = max(v_hat, v), used in place of v below
+///   alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t);   p -= alpha * m / (sqrt(v) + epsilon)
+/// This puts epsilon outside the bias correction of v ("epsilon hat" in the paper), whereas
+/// PyTorch's torch.optim.Adam divides by sqrt(v / (1 - beta_2^t)) + eps; the two agree exactly
+/// when epsilon is 0 and differ by O(epsilon / sqrt(1 - beta_2^t)) relative otherwise.
+template <class T = float>
+class Adam : public Optimizer<T> {
+ public:
+  /// Per-parameter state, each shaped like the parameter: first and second moment estimates and
+  /// (only with amsgrad) the running maximum of v.
+  struct State {
+    Tensor<T> m, v, v_hat;
+  };
+
+  explicit Adam(AdamOptions options = {})
+      : Optimizer<T>("Adam", options.learning_rate, options.clipnorm, options.clipvalue),
+        options_(options) {
+    this->check_range(options.beta_1, "beta_1", 0.0, 1.0, /*closed=*/false);
+    this->check_range(options.beta_2, "beta_2", 0.0, 1.0, /*closed=*/false);
+    this->check_non_negative(options.epsilon, "epsilon");
+  }
+
+  std::string name() const override { return "adam"; }
+  std::unique_ptr<Optimizer<T>> clone() const override { return std::make_unique<Adam>(options()); }
+  /// The options, with the current learning rate.
+  AdamOptions options() const {
+    AdamOptions o = options_;
+    o.learning_rate = this->learning_rate();
+    return o;
+  }
+  /// State of parameter i (after build()).
+  const State& state(std::size_t i) const { return state_.at(i); }
+
+ protected:
+  void reset_state(std::size_t n) override {
+    state_.assign(n, State{});
+    for (std::size_t i = 0; i < n; ++i) {
+      const Shape& shape = this->parameters()[i].shape();
+      state_[i].m = Tensor<T>::zeros(shape);
+      state_[i].v = Tensor<T>::zeros(shape);
+      if (options_.amsgrad) state_[i].v_hat = Tensor<T>::zeros(shape);
+    }
+  }
+
+  void update(std::size_t i, Tensor<T>& value, const Tensor<T>& grad) override {
+    const double t = static_cast<double>(this->iterations() + 1);
+    const double b1 = options_.beta_1, b2 = options_.beta_2;
+    const T alpha = static_cast<T>(this->learning_rate() * std::sqrt(1 - std::pow(b2, t)) /
+                                   (1 - std::pow(b1, t)));
+    const T one_minus_b1 = static_cast<T>(1 - b1), one_minus_b2 = static_cast<T>(1 - b2);
+    const T eps = static_cast<T>(options_.epsilon);
+    State& s = state_[i];
+    T* p = value.data();
+    const T* g = grad.data();
+    T* m = s.m.data();
+    T* v = s.v.data();
+    T* v_hat = options_.amsgrad ? s.v_hat.data() : nullptr;
+    const index_t n = value.size();
+    for (index_t k = 0; k < n; ++k) {
+      m[k] += (g[k] - m[k]) * one_minus_b1;
+      v[k] += (g[k] * g[k] - v[k]) * one_minus_b2;
+      T second = v[k];
+      if (v_hat) second = v_hat[k] = std::max(v_hat[k], v[k]);
+      p[k] -= m[k] * alpha / (std::sqrt(second) + eps);
+    }
+  }
+
+ private:
+  AdamOptions options_;
+  std::vector<State> state_;
+};
+
+Adam()->Adam<float>;
+Adam(AdamOptions)->Adam<float>;
+
+}  // namespace lamina

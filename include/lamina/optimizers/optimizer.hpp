@@ -1,0 +1,165 @@
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lamina/autograd/variable.hpp"
+#include "lamina/core/error.hpp"
+#include "lamina/core/tensor.hpp"
+
+namespace lamina {
+
+/// Base of the optimizers (SGD, Adam, RMSprop), following Keras 3's `keras.optimizers.Optimizer`.
+///
+/// Contract. The base holds the parameter list, the learning rate, the iteration count and the
+/// gradient clipping options; it clips each gradient and calls the subclass once per parameter.
+/// A subclass:
+///  - keeps one state struct per parameter in a vector indexed like parameters() (never keyed by
+///    data pointers) and (re)creates it, zero-filled, in `reset_state(n)`; it may read
+///    parameters() there, which already holds the n new parameters;
+///  - implements `update(i, value, grad)`: update parameter i's `value` in place from its
+///    (already clipped) gradient `grad` of the same shape. It may assume reset_state ran after
+///    the last build(), that `value` has the shape it had at build(), and that iterations() is
+///    the number of completed steps (Keras's `local_step` is iterations() + 1);
+///  - implements `name()` (the Keras string) and `clone()` (same hyperparameters, no state).
+/// Optimizers are movable but not copyable (copies would share state buffers); use clone().
+template <class T>
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+  Optimizer(Optimizer&&) noexcept = default;
+  Optimizer& operator=(Optimizer&&) noexcept = default;
+
+  /// Keras name: "sgd", "adam", "rmsprop".
+  virtual std::string name() const = 0;
+  /// A copy with the same hyperparameters and no parameters or state (models clone what users
+  /// pass to compile).
+  virtual std::unique_ptr<Optimizer<T>> clone() const = 0;
+
+  /// Sets the parameters to update and resets all state and the iteration count.
+  void build(std::vector<Variable<T>> parameters) {
+    parameters_ = std::move(parameters);
+    shapes_.clear();
+    for (const Variable<T>& p : parameters_) shapes_.push_back(p.shape());
+    iterations_ = 0;
+    reset_state(parameters_.size());
+    built_ = true;
+  }
+  /// Whether build() has been called.
+  bool built() const { return built_; }
+
+  /// One update of every parameter that has a gradient (clipped first when clipnorm or clipvalue
+  /// is set), then iterations() += 1, so bias correction advances once per step. Parameters that
+  /// never received a gradient are skipped; when none has one the step does nothing at all and
+  /// iterations() stays put (as Keras's apply() with only empty gradients).
+  void step() {
+    check(built_, name(), ": step() called before build(parameters)");
+    bool any = false;
+    for (std::size_t i = 0; i < parameters_.size(); ++i) {
+      Variable<T>& p = parameters_[i];
+      if (!p.has_grad()) continue;
+      check<ShapeError>(p.shape() == shapes_[i], name(), ": parameter ", i, " has shape ",
+                        p.shape(), " but had shape ", shapes_[i], " at build()");
+      any = true;
+      update(i, p.value(), clipped(p.grad()));
+    }
+    if (any) ++iterations_;
+  }
+
+  /// Zeroes every parameter's gradient.
+  void zero_grad() {
+    for (Variable<T>& p : parameters_) p.zero_grad();
+  }
+
+  double learning_rate() const { return learning_rate_; }
+  /// Changes the learning rate used from the next step on (e.g. between epochs); must be positive.
+  void set_learning_rate(double learning_rate) {
+    check_positive(learning_rate, "learning_rate");
+    learning_rate_ = learning_rate;
+  }
+  /// Number of completed steps since build().
+  std::int64_t iterations() const { return iterations_; }
+  const std::vector<Variable<T>>& parameters() const { return parameters_; }
+  std::optional<double> clipnorm() const { return clipnorm_; }
+  std::optional<double> clipvalue() const { return clipvalue_; }
+
+ protected:
+  /// Validates the options every optimizer shares; `who` is the class name used in messages.
+  Optimizer(std::string who, double learning_rate, std::optional<double> clipnorm,
+            std::optional<double> clipvalue)
+      : who_(std::move(who)),
+        learning_rate_(learning_rate),
+        clipnorm_(clipnorm),
+        clipvalue_(clipvalue) {
+    check_positive(learning_rate, "learning_rate");
+    if (clipnorm) check_positive(*clipnorm, "clipnorm");
+    if (clipvalue) check_positive(*clipvalue, "clipvalue");
+    check<ValueError>(!(clipnorm && clipvalue), who_,
+                      ": only one of clipnorm and clipvalue can be set, got clipnorm=",
+                      clipnorm.value_or(0), ", clipvalue=", clipvalue.value_or(0));
+  }
+
+  /// (Re)creates zero-filled state for the n parameters in parameters().
+  virtual void reset_state(std::size_t n) = 0;
+  /// Updates parameter i's value in place from its gradient (see the contract above).
+  virtual void update(std::size_t i, Tensor<T>& value, const Tensor<T>& grad) = 0;
+
+  /// Throws ValueError `<Class>: <option> must be positive, got <value>` unless value > 0.
+  void check_positive(double value, const char* option) const {
+    check<ValueError>(value > 0 && std::isfinite(value), who_, ": ", option,
+                      " must be positive, got ", value);
+  }
+  /// Throws ValueError `<Class>: <option> must be non-negative, got <value>` unless value >= 0.
+  void check_non_negative(double value, const char* option) const {
+    check<ValueError>(value >= 0 && std::isfinite(value), who_, ": ", option,
+                      " must be non-negative, got ", value);
+  }
+  /// Throws ValueError unless lo <= value < hi (or <= hi when `closed`).
+  void check_range(double value, const char* option, double lo, double hi, bool closed) const {
+    const bool ok = value >= lo && (closed ? value <= hi : value < hi);
+    check<ValueError>(ok, who_, ": ", option, " must be in [", lo, ", ", hi, closed ? "]" : ")",
+                      ", got ", value);
+  }
+
+ private:
+  /// The gradient after Keras's clipping: clipnorm scales each gradient by
+  /// clipnorm / max(||g||_2, clipnorm); clipvalue clips each element to [-clipvalue, clipvalue].
+  Tensor<T> clipped(Tensor<T> g) const {
+    if (clipnorm_) {
+      double sum = 0;
+      for (T v : g) sum += static_cast<double>(v) * static_cast<double>(v);
+      const double norm = std::sqrt(sum);
+      if (norm <= *clipnorm_) return g;
+      const T scale = static_cast<T>(*clipnorm_ / norm);
+      Tensor<T> out = Tensor<T>::empty(g.shape());
+      std::transform(g.begin(), g.end(), out.begin(), [scale](T v) { return v * scale; });
+      return out;
+    }
+    if (clipvalue_) {
+      const T c = static_cast<T>(*clipvalue_);
+      Tensor<T> out = Tensor<T>::empty(g.shape());
+      std::transform(g.begin(), g.end(), out.begin(), [c](T v) { return std::clamp(v, -c, c); });
+      return out;
+    }
+    return g;
+  }
+
+  std::string who_;
+  double learning_rate_;
+  std::optional<double> clipnorm_;
+  std::optional<double> clipvalue_;
+  std::vector<Variable<T>> parameters_;
+  std::vector<Shape> shapes_;
+  std::int64_t iterations_ = 0;
+  bool built_ = false;
+};
+
+}  // namespace lamina

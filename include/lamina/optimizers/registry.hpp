@@ -1,0 +1,40 @@
+#pragma once
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "lamina/core/error.hpp"
+#include "lamina/optimizers/adam.hpp"
+#include "lamina/optimizers/optimizer.hpp"
+#include "lamina/optimizers/rmsprop.hpp"
+#include "lamina/optimizers/sgd.hpp"
+
+namespace lamina {
+
+/// The optimizer a Keras string names, with Keras defaults: "sgd", "adam", "rmsprop"
+/// (case-insensitive). Anything else throws ValueError
+/// `unknown optimizer 'foo'; valid names: adam, rmsprop, sgd`.
+template <class T>
+std::unique_ptr<Optimizer<T>> make_optimizer(const std::string& name) {
+  // The one list of optimizer names, sorted (the error message lists them in this order).
+  using Factory = std::unique_ptr<Optimizer<T>> (*)();
+  static const std::pair<const char*, Factory> table[] = {
+      {"adam", []() -> std::unique_ptr<Optimizer<T>> { return std::make_unique<Adam<T>>(); }},
+      {"rmsprop", []() -> std::unique_ptr<Optimizer<T>> { return std::make_unique<RMSprop<T>>(); }},
+      {"sgd", []() -> std::unique_ptr<Optimizer<T>> { return std::make_unique<SGD<T>>(); }},
+  };
+  std::string key = name;
+  std::transform(key.begin(), key.end(), key.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string valid;
+  for (const auto& [known, make] : table) {
+    if (key == known) return make();
+    valid += valid.empty() ? known : std::string(", ") + known;
+  }
+  throw ValueError(detail::cat("unknown optimizer '", name, "'; valid names: ", valid));
+}
+
+}  // namespace lamina

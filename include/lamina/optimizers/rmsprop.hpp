@@ -1,0 +1,119 @@
+#pragma once
+
+#include <cmath>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lamina/optimizers/optimizer.hpp"
+
+namespace lamina {
+
+/// Options of RMSprop, with Keras's names and defaults.
+struct RMSpropOptions {
+  /// Step size; must be positive.
+  double learning_rate = 1e-3;
+  /// Decay of the running average of squared gradients, in [0, 1).
+  double rho = 0.9;
+  /// Decay of the momentum accumulator, in [0, 1]; 0 disables momentum.
+  double momentum = 0.0;
+  /// Added to the mean square inside the square root; >= 0.
+  double epsilon = 1e-7;
+  /// Divide by an estimate of the gradient's variance (mean square minus squared mean) instead
+  /// of its uncentered second moment.
+  bool centered = false;
+  /// When set (> 0), each gradient g is scaled by clipnorm / max(||g||_2, clipnorm).
+  std::optional<double> clipnorm = std::nullopt;
+  /// When set (> 0), each gradient is clipped elementwise to [-clipvalue, clipvalue].
+  std::optional<double> clipvalue = std::nullopt;
+};
+
+/// RMSprop (Hinton, Neural Networks for Machine Learning, lecture 6e, 2012; centered variant after
+/// Graves, "Generating Sequences With Recurrent Neural Networks", 2013), in Keras 3's form
+/// (keras.optimizers.RMSprop):
+///   v = rho * v + (1 - rho) * g^2
+///   centered: a = rho * a + (1 - rho) * g;  d = v - a^2 + epsilon,  otherwise d = v + epsilon
+///   step = lr * g / sqrt(d)
+///   momentum > 0: mom = momentum * mom + step;  p -= mom,  otherwise p -= step
+/// Keras adds epsilon inside the square root; PyTorch's torch.optim.RMSprop adds it outside
+/// (and keeps its momentum buffer unscaled by lr); both agree when epsilon is 0 and lr is constant.
+template <class T = float>
+class RMSprop : public Optimizer<T> {
+ public:
+  /// Per-parameter state, each shaped like the parameter: the mean square v, the momentum
+  /// accumulator (only when momentum > 0) and the mean gradient (only when centered).
+  struct State {
+    Tensor<T> velocity, momentum, average_gradient;
+  };
+
+  explicit RMSprop(RMSpropOptions options = {})
+      : Optimizer<T>("RMSprop", options.learning_rate, options.clipnorm, options.clipvalue),
+        options_(options) {
+    this->check_range(options.rho, "rho", 0.0, 1.0, /*closed=*/false);
+    this->check_range(options.momentum, "momentum", 0.0, 1.0, /*closed=*/true);
+    this->check_non_negative(options.epsilon, "epsilon");
+  }
+
+  std::string name() const override { return "rmsprop"; }
+  std::unique_ptr<Optimizer<T>> clone() const override {
+    return std::make_unique<RMSprop>(options());
+  }
+  /// The options, with the current learning rate.
+  RMSpropOptions options() const {
+    RMSpropOptions o = options_;
+    o.learning_rate = this->learning_rate();
+    return o;
+  }
+  /// State of parameter i (after build()).
+  const State& state(std::size_t i) const { return state_.at(i); }
+
+ protected:
+  void reset_state(std::size_t n) override {
+    state_.assign(n, State{});
+    for (std::size_t i = 0; i < n; ++i) {
+      const Shape& shape = this->parameters()[i].shape();
+      state_[i].velocity = Tensor<T>::zeros(shape);
+      if (options_.momentum > 0) state_[i].momentum = Tensor<T>::zeros(shape);
+      if (options_.centered) state_[i].average_gradient = Tensor<T>::zeros(shape);
+    }
+  }
+
+  void update(std::size_t i, Tensor<T>& value, const Tensor<T>& grad) override {
+    const T lr = static_cast<T>(this->learning_rate());
+    const T rho = static_cast<T>(options_.rho), one_minus_rho = static_cast<T>(1 - options_.rho);
+    const T mu = static_cast<T>(options_.momentum);
+    const T eps = static_cast<T>(options_.epsilon);
+    State& s = state_[i];
+    T* p = value.data();
+    const T* g = grad.data();
+    T* v = s.velocity.data();
+    T* mom = options_.momentum > 0 ? s.momentum.data() : nullptr;
+    T* avg = options_.centered ? s.average_gradient.data() : nullptr;
+    const index_t n = value.size();
+    for (index_t k = 0; k < n; ++k) {
+      v[k] = rho * v[k] + one_minus_rho * (g[k] * g[k]);
+      T denominator = v[k] + eps;
+      if (avg) {
+        avg[k] = rho * avg[k] + one_minus_rho * g[k];
+        denominator = v[k] - avg[k] * avg[k] + eps;
+      }
+      const T increment = lr * g[k] / std::sqrt(denominator);
+      if (mom) {
+        mom[k] = mu * mom[k] + increment;
+        p[k] -= mom[k];
+      } else {
+        p[k] -= increment;
+      }
+    }
+  }
+
+ private:
+  RMSpropOptions options_;
+  std::vector<State> state_;
+};
+
+RMSprop()->RMSprop<float>;
+RMSprop(RMSpropOptions)->RMSprop<float>;
+
+}  // namespace lamina
