@@ -110,6 +110,29 @@ class Layer {
       if (w.trainable) out.push_back(w.variable);
     return out;
   }
+  /// Copies of the weights' values, in weights() order (Keras's get_weights).
+  std::vector<Tensor<T>> get_weights() const {
+    std::vector<Tensor<T>> out;
+    for (const Weight<T>& w : weights_) out.push_back(w.variable.value().clone());
+    return out;
+  }
+  /// Overwrites the weights' values, in weights() order (Keras's set_weights); the count and
+  /// each shape must match.
+  void set_weights(const std::vector<Tensor<T>>& values) {
+    check<ValueError>(values.size() == weights_.size(), label(), ": set_weights got ",
+                      values.size(), " tensors, the layer has ", weights_.size(), " weights",
+                      built_ ? "" : " (it is not built yet)");
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      check<ShapeError>(values[i].shape() == weights_[i].variable.shape(), label(), ": weight '",
+                        weights_[i].name, "' has shape ", weights_[i].variable.shape(), ", got ",
+                        values[i].shape());
+    }
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      Tensor<T> target = weights_[i].variable.value();
+      target.assign(values[i]);
+    }
+  }
+
   /// Number of scalars in all weights, and in the trainable ones.
   index_t count_params() const {
     index_t n = 0;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <cmath>
 #include <functional>
 #include <iostream>
@@ -52,7 +53,7 @@ struct EvaluateOptions {
 /// Base of trainable models: compile / fit / evaluate / predict around a forward `call`.
 ///
 /// Contract for subclasses: `call(x)` maps a batch to the model's output by calling layers
-/// and ops; every layer it uses is registered with `track` (Sequential does this itself), so
+/// and ops; every layer it uses is added with `add_layer` (or `add_model`) (Sequential does this itself), so
 /// that parameters, training mode and summaries reach it. A model whose output ends with an
 /// activation may override `call_pre_activation` so that losses can fuse it (Keras's logits
 /// path for softmax and sigmoid outputs).
@@ -62,6 +63,9 @@ class Model {
   virtual ~Model() = default;
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
+  /// Moves are safe: layers and sub-models are owned through shared pointers.
+  Model(Model&&) noexcept = default;
+  Model& operator=(Model&&) noexcept = default;
 
   /// The model's forward pass: x [batch, ...] -> output [batch, ...].
   virtual Variable<T> call(const Variable<T>& x) = 0;
@@ -72,8 +76,14 @@ class Model {
   Variable<T> operator()(const Variable<T>& x) { return call(x); }
 
   const std::string& name() const { return name_; }
-  /// The registered layers, in registration order.
-  const std::vector<Layer<T>*>& layers() const { return layers_; }
+  /// The registered layers, in registration order, followed by those of registered sub-models.
+  std::vector<Layer<T>*> layers() const {
+    std::vector<Layer<T>*> all;
+    for (const auto& l : layers_) all.push_back(l.get());
+    for (const auto& child : children_)
+      for (Layer<T>* l : child->layers()) all.push_back(l);
+    return all;
+  }
 
   /// Runs one sample of shape `input_shape` (no batch axis) through the model so that every
   /// layer creates its weights.
@@ -85,8 +95,8 @@ class Model {
     call(Variable<T>(Tensor<T>(Shape(std::move(dims)))));
   }
   bool built() const {
-    return !layers_.empty() &&
-           std::all_of(layers_.begin(), layers_.end(), [](const Layer<T>* l) { return l->built(); });
+    const std::vector<Layer<T>*> all = layers();
+    return !all.empty() && std::all_of(all.begin(), all.end(), [](const Layer<T>* l) { return l->built(); });
   }
 
   /// Sets the optimizer, the loss and the metrics, by name or as objects.
@@ -110,7 +120,7 @@ class Model {
   /// The variables the optimizer updates (trainable weights of all layers).
   std::vector<Variable<T>> trainable_variables() const {
     std::vector<Variable<T>> out;
-    for (const Layer<T>* l : layers_)
+    for (const Layer<T>* l : layers())
       for (Variable<T>& v : l->trainable_variables()) out.push_back(std::move(v));
     return out;
   }
@@ -140,6 +150,8 @@ class Model {
       validation.emplace(x.slice(split, x.dim(0)), y.slice(split, y.dim(0)));
     }
     prepare(x_train);
+    check_targets(x_train, y_train);
+    if (validation) check_targets(validation->first, validation->second);
 
     const index_t n = x_train.dim(0);
     const index_t steps = (n + options.batch_size - 1) / options.batch_size;
@@ -245,32 +257,57 @@ class Model {
 
   /// Switches every layer between training and inference behaviour.
   void set_training(bool on) {
-    for (Layer<T>* l : layers_) l->set_training(on);
+    for (Layer<T>* l : layers()) l->set_training(on);
   }
 
  protected:
   explicit Model(std::string name = "model") : name_(std::move(name)) {}
 
-  /// Registers layers the subclass owns, so their parameters and modes are managed. Names
-  /// left empty become Keras's "dense", "dense_1", ...; a duplicate name is an error.
-  template <class... Layers>
-  void track(Layers&... layers) {
-    (track_one(layers), ...);
+  /// Adds a layer to the model and returns it; the model owns it, so a subclass can keep the
+  /// reference as a member: `Dense<float>& hidden_ = add_layer(Dense<float>(64));`. Names left
+  /// empty become Keras's "dense", "dense_1", ...; a duplicate name is an error.
+  template <class L>
+    requires std::derived_from<L, Layer<T>>
+  L& add_layer(L layer) {
+    auto owned = std::make_shared<L>(std::move(layer));
+    L& ref = *owned;
+    add_layer(std::shared_ptr<Layer<T>>(std::move(owned)));
+    return ref;
   }
-  void track_one(Layer<T>& layer) {
-    if (layer.name().empty()) {
-      const std::string base = snake_case(layer.type());
+  /// Adds a layer that may be shared with other models.
+  Layer<T>& add_layer(std::shared_ptr<Layer<T>> layer) {
+    check<ValueError>(layer != nullptr, name_, ": cannot add a null layer");
+    if (layer->name().empty()) {
+      const std::string base = snake_case(layer->type());
       std::string name = base;
       for (int k = 1; has_layer(name); ++k) name = base + "_" + std::to_string(k);
-      layer.set_name(name);
+      layer->set_name(name);
     }
-    check<ValueError>(!has_layer(layer.name()), name_, ": a layer named '", layer.name(),
+    check<ValueError>(!has_layer(layer->name()), name_, ": a layer named '", layer->name(),
                       "' is already in the model");
-    if (!layer.has_seed()) layer.set_seed(seed_ + 7919ULL * layers_.size());
-    layers_.push_back(&layer);
+    if (!layer->has_seed()) layer->set_seed(seed_ + 7919ULL * layers_.size());
+    layers_.push_back(std::move(layer));
+    return *layers_.back();
+  }
+  /// Adds a sub-model (an encoder, a generator): its layers become part of this model's
+  /// parameters and training mode; their names stay unique within the sub-model.
+  template <class M>
+    requires std::derived_from<M, Model<T>>
+  M& add_model(M model) {
+    auto owned = std::make_shared<M>(std::move(model));
+    M& ref = *owned;
+    add_model(std::shared_ptr<Model<T>>(std::move(owned)));
+    return ref;
+  }
+  Model<T>& add_model(std::shared_ptr<Model<T>> model) {
+    check<ValueError>(model != nullptr && model.get() != this, name_,
+                      ": add_model() needs another, non-null model");
+    children_.push_back(std::move(model));
+    return *children_.back();
   }
   bool has_layer(const std::string& name) const {
-    return std::any_of(layers_.begin(), layers_.end(), [&](const Layer<T>* l) { return l->name() == name; });
+    return std::any_of(layers_.begin(), layers_.end(),
+                       [&](const auto& l) { return l->name() == name; });
   }
   void set_seed(std::uint64_t seed) { seed_ = seed; }
 
@@ -292,6 +329,21 @@ class Model {
       optimizer_->build(trainable_variables());
       optimizer_built_ = true;
     }
+  }
+  /// Validates all of y against the model's output shape for x before any step runs.
+  void check_targets(const Tensor<T>& x, const Tensor<T>& y) {
+    NoGradGuard no_grad;
+    set_training(false);
+    Shape one;
+    try {
+      one = call(Variable<T>(x.slice(0, 1))).shape();
+    } catch (const ShapeError& e) {
+      throw ShapeError(detail::cat(name_, ": data x of shape ", x.shape(),
+                                   " does not fit the model: ", e.what()));
+    }
+    std::vector<index_t> dims(one.begin(), one.end());
+    dims[0] = x.dim(0);
+    loss_->check_targets(Shape(std::move(dims)), y);
   }
   /// Rows order[begin, end) of t, copied into one batch.
   static Tensor<T> gather(const Tensor<T>& t, const std::vector<index_t>& order, index_t begin,
@@ -349,7 +401,8 @@ class Model {
 
   std::string name_;
   std::uint64_t seed_ = 0;
-  std::vector<Layer<T>*> layers_;
+  std::vector<std::shared_ptr<Layer<T>>> layers_;
+  std::vector<std::shared_ptr<Model<T>>> children_;
   std::unique_ptr<Optimizer<T>> optimizer_;
   std::unique_ptr<Loss<T>> loss_;
   std::vector<std::unique_ptr<Metric<T>>> metrics_;

@@ -42,7 +42,7 @@ class Sequential : public Model<T> {
     check<ValueError>(layer != nullptr, this->name(), ": add() got a null layer");
     check<ValueError>(stack_.empty() || !layer->declared_input_shape(), this->name(),
                       ": only the first layer may declare an input_shape (", layer->label(), ")");
-    this->track_one(*layer);
+    this->add_layer(layer);
     stack_.push_back(std::move(layer));
     if (stack_.size() == 1 && stack_.front()->declared_input_shape())
       this->build(*stack_.front()->declared_input_shape());
