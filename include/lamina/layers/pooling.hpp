@@ -37,9 +37,11 @@ class Pooling2D : public Layer<T> {
       : Layer<T>(options.name, options.input_shape), padding_name_(options.padding) {
     check<ValueError>(pool_size[0] > 0 && pool_size[1] > 0, type,
                       ": pool_size must be positive, got [", pool_size[0], ", ", pool_size[1], "]");
-    check<ValueError>(options.strides[0] >= 0 && options.strides[1] >= 0, type,
-                      ": strides must be positive, got [", options.strides[0], ", ",
-                      options.strides[1], "]");
+    // {0, 0} stands for Keras's strides=None; one zero alone would be silently replaced.
+    const bool none = options.strides[0] == 0 && options.strides[1] == 0;
+    check<ValueError>(none || (options.strides[0] > 0 && options.strides[1] > 0), type,
+                      ": strides must be positive (or {0, 0} for the pool size), got [",
+                      options.strides[0], ", ", options.strides[1], "]");
     options_.pool_size = pool_size;
     options_.strides = options.strides[0] == 0 ? pool_size : options.strides;
     options_.padding = parse_padding(options.padding);
@@ -52,7 +54,9 @@ class Pooling2D : public Layer<T> {
                       input_shape);
     NoGradGuard no_grad;
     try {
-      const Shape out = pool(Variable<T>(Tensor<T>(Shape{1, input_shape[0], input_shape[1], input_shape[2]}))).shape();
+      const Shape out =
+          pool(Variable<T>(Tensor<T>(Shape{1, input_shape[0], input_shape[1], input_shape[2]})))
+              .shape();
       return {out[1], out[2], out[3]};
     } catch (const Error& e) {
       throw ShapeError(this->label() + ": input " + batch_shape_str(input_shape) +
@@ -85,7 +89,8 @@ class MaxPooling2D : public detail::Pooling2D<T> {
 template <class T = float>
 class AveragePooling2D : public detail::Pooling2D<T> {
  public:
-  explicit AveragePooling2D(std::array<index_t, 2> pool_size = {2, 2}, Pooling2DOptions options = {})
+  explicit AveragePooling2D(std::array<index_t, 2> pool_size = {2, 2},
+                            Pooling2DOptions options = {})
       : detail::Pooling2D<T>("AveragePooling2D", pool_size, std::move(options)) {}
   std::string type() const override { return "AveragePooling2D"; }
 
