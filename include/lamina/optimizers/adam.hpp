@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +28,13 @@ struct AdamOptions {
   std::optional<double> clipvalue = std::nullopt;
 };
 
+/// Per-parameter state of Adam, each shaped like the parameter: the first and second moment
+/// estimates and (only with amsgrad) the running maximum of v.
+template <class T>
+struct AdamState {
+  Tensor<T> m, v, v_hat;
+};
+
 /// Adam (Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015), in Keras 3's form
 /// (keras.optimizers.Adam), with t = iterations() + 1 shared by all parameters:
 ///   m = m + (g - m) * (1 - beta_1);   v = v + (g^2 - v) * (1 - beta_2)
@@ -38,57 +44,45 @@ struct AdamOptions {
 /// PyTorch's torch.optim.Adam divides by sqrt(v / (1 - beta_2^t)) + eps; the two agree exactly
 /// when epsilon is 0 and differ by O(epsilon / sqrt(1 - beta_2^t)) relative otherwise.
 template <class T = float>
-class Adam : public Optimizer<T> {
- public:
-  /// Per-parameter state, each shaped like the parameter: first and second moment estimates and
-  /// (only with amsgrad) the running maximum of v.
-  struct State {
-    Tensor<T> m, v, v_hat;
-  };
+class Adam : public detail::OptimizerWithOptions<T, Adam<T>, AdamOptions, AdamState<T>> {
+  using Base = detail::OptimizerWithOptions<T, Adam<T>, AdamOptions, AdamState<T>>;
 
-  explicit Adam(AdamOptions options = {})
-      : Optimizer<T>("Adam", options.learning_rate, options.clipnorm, options.clipvalue),
-        options_(options) {
-    this->check_range(options.beta_1, "beta_1", 0.0, 1.0, /*closed=*/false);
-    this->check_range(options.beta_2, "beta_2", 0.0, 1.0, /*closed=*/false);
+ public:
+  using State = AdamState<T>;
+
+  explicit Adam(AdamOptions options = {}) : Base("Adam", options) {
+    this->check_unit_half_open(options.beta_1, "beta_1");
+    this->check_unit_half_open(options.beta_2, "beta_2");
     this->check_non_negative(options.epsilon, "epsilon");
   }
 
   std::string name() const override { return "adam"; }
-  std::unique_ptr<Optimizer<T>> clone() const override { return std::make_unique<Adam>(options()); }
-  /// The options, with the current learning rate.
-  AdamOptions options() const {
-    AdamOptions o = options_;
-    o.learning_rate = this->learning_rate();
-    return o;
-  }
-  /// State of parameter i (after build()).
-  const State& state(std::size_t i) const { return state_.at(i); }
 
  protected:
   void reset_state(std::size_t n) override {
-    state_.assign(n, State{});
+    this->state_.assign(n, State{});
     for (std::size_t i = 0; i < n; ++i) {
-      const Shape& shape = this->parameters()[i].shape();
-      state_[i].m = Tensor<T>::zeros(shape);
-      state_[i].v = Tensor<T>::zeros(shape);
-      if (options_.amsgrad) state_[i].v_hat = Tensor<T>::zeros(shape);
+      State& s = this->state_[i];
+      s.m = this->zeros_like_parameter(i);
+      s.v = this->zeros_like_parameter(i);
+      if (this->options_.amsgrad) s.v_hat = this->zeros_like_parameter(i);
     }
   }
 
   void update(std::size_t i, Tensor<T>& value, const Tensor<T>& grad) override {
     const double t = static_cast<double>(this->iterations() + 1);
-    const double b1 = options_.beta_1, b2 = options_.beta_2;
+    const AdamOptions& o = this->options_;
+    const double b1 = o.beta_1, b2 = o.beta_2;
     const T alpha = static_cast<T>(this->learning_rate() * std::sqrt(1 - std::pow(b2, t)) /
                                    (1 - std::pow(b1, t)));
     const T one_minus_b1 = static_cast<T>(1 - b1), one_minus_b2 = static_cast<T>(1 - b2);
-    const T eps = static_cast<T>(options_.epsilon);
-    State& s = state_[i];
+    const T eps = static_cast<T>(o.epsilon);
+    State& s = this->state_[i];
     T* p = value.data();
     const T* g = grad.data();
     T* m = s.m.data();
     T* v = s.v.data();
-    T* v_hat = options_.amsgrad ? s.v_hat.data() : nullptr;
+    T* v_hat = o.amsgrad ? s.v_hat.data() : nullptr;
     const index_t n = value.size();
     for (index_t k = 0; k < n; ++k) {
       m[k] += (g[k] - m[k]) * one_minus_b1;
@@ -98,10 +92,6 @@ class Adam : public Optimizer<T> {
       p[k] -= m[k] * alpha / (std::sqrt(second) + eps);
     }
   }
-
- private:
-  AdamOptions options_;
-  std::vector<State> state_;
 };
 
 Adam()->Adam<float>;

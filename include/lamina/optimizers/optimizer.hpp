@@ -21,8 +21,9 @@ namespace lamina {
 /// gradient clipping options; it clips each gradient and calls the subclass once per parameter.
 /// A subclass:
 ///  - keeps one state struct per parameter in a vector indexed like parameters() (never keyed by
-///    data pointers) and (re)creates it, zero-filled, in `reset_state(n)`; it may read
-///    parameters() there, which already holds the n new parameters;
+///    data pointers; detail::OptimizerWithOptions below holds it for the built-in optimizers) and
+///    (re)creates it, zero-filled, in `reset_state(n)`; parameters() already holds the n new
+///    parameters there;
 ///  - implements `update(i, value, grad)`: update parameter i's `value` in place from its
 ///    (already clipped) gradient `grad` of the same shape. It may assume reset_state ran after
 ///    the last build(), that `value` has the shape it had at build(), and that iterations() is
@@ -122,11 +123,19 @@ class Optimizer {
     check<ValueError>(value >= 0 && std::isfinite(value), who_, ": ", option,
                       " must be non-negative, got ", value);
   }
-  /// Throws ValueError unless lo <= value < hi (or <= hi when `closed`).
-  void check_range(double value, const char* option, double lo, double hi, bool closed) const {
-    const bool ok = value >= lo && (closed ? value <= hi : value < hi);
-    check<ValueError>(ok, who_, ": ", option, " must be in [", lo, ", ", hi, closed ? "]" : ")",
-                      ", got ", value);
+  /// Throws ValueError `<Class>: <option> must be in [0, 1], got <value>` unless 0 <= value <= 1.
+  void check_unit_closed(double value, const char* option) const {
+    check<ValueError>(value >= 0 && value <= 1, who_, ": ", option, " must be in [0, 1], got ",
+                      value);
+  }
+  /// Throws ValueError `<Class>: <option> must be in [0, 1), got <value>` unless 0 <= value < 1.
+  void check_unit_half_open(double value, const char* option) const {
+    check<ValueError>(value >= 0 && value < 1, who_, ": ", option, " must be in [0, 1), got ",
+                      value);
+  }
+  /// A zero tensor shaped like parameter i (for reset_state).
+  Tensor<T> zeros_like_parameter(std::size_t i) const {
+    return Tensor<T>::zeros(parameters_.at(i).shape());
   }
 
  private:
@@ -161,5 +170,33 @@ class Optimizer {
   std::int64_t iterations_ = 0;
   bool built_ = false;
 };
+
+namespace detail {
+
+/// What SGD, Adam and RMSprop share beyond Optimizer: their options struct (Options has
+/// learning_rate, clipnorm and clipvalue), one State per parameter, and clone() from the options.
+template <class T, class Self, class Options, class State>
+class OptimizerWithOptions : public Optimizer<T> {
+ public:
+  std::unique_ptr<Optimizer<T>> clone() const override { return std::make_unique<Self>(options()); }
+  /// The options, with the current learning rate.
+  Options options() const {
+    Options o = options_;
+    o.learning_rate = this->learning_rate();
+    return o;
+  }
+  /// State of parameter i (after build()).
+  const State& state(std::size_t i) const { return state_.at(i); }
+
+ protected:
+  OptimizerWithOptions(std::string who, const Options& options)
+      : Optimizer<T>(std::move(who), options.learning_rate, options.clipnorm, options.clipvalue),
+        options_(options) {}
+
+  Options options_;
+  std::vector<State> state_;
+};
+
+}  // namespace detail
 
 }  // namespace lamina

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cmath>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +28,13 @@ struct RMSpropOptions {
   std::optional<double> clipvalue = std::nullopt;
 };
 
+/// Per-parameter state of RMSprop, each shaped like the parameter: the mean square, the momentum
+/// accumulator (only when momentum > 0) and the mean gradient (only when centered).
+template <class T>
+struct RMSpropState {
+  Tensor<T> velocity, momentum, average_gradient;
+};
+
 /// RMSprop (Hinton, Neural Networks for Machine Learning, lecture 6e, 2012; centered variant after
 /// Graves, "Generating Sequences With Recurrent Neural Networks", 2013), in Keras 3's form
 /// (keras.optimizers.RMSprop):
@@ -39,57 +45,44 @@ struct RMSpropOptions {
 /// Keras adds epsilon inside the square root; PyTorch's torch.optim.RMSprop adds it outside
 /// (and keeps its momentum buffer unscaled by lr); both agree when epsilon is 0 and lr is constant.
 template <class T = float>
-class RMSprop : public Optimizer<T> {
- public:
-  /// Per-parameter state, each shaped like the parameter: the mean square v, the momentum
-  /// accumulator (only when momentum > 0) and the mean gradient (only when centered).
-  struct State {
-    Tensor<T> velocity, momentum, average_gradient;
-  };
+class RMSprop
+    : public detail::OptimizerWithOptions<T, RMSprop<T>, RMSpropOptions, RMSpropState<T>> {
+  using Base = detail::OptimizerWithOptions<T, RMSprop<T>, RMSpropOptions, RMSpropState<T>>;
 
-  explicit RMSprop(RMSpropOptions options = {})
-      : Optimizer<T>("RMSprop", options.learning_rate, options.clipnorm, options.clipvalue),
-        options_(options) {
-    this->check_range(options.rho, "rho", 0.0, 1.0, /*closed=*/false);
-    this->check_range(options.momentum, "momentum", 0.0, 1.0, /*closed=*/true);
+ public:
+  using State = RMSpropState<T>;
+
+  explicit RMSprop(RMSpropOptions options = {}) : Base("RMSprop", options) {
+    this->check_unit_half_open(options.rho, "rho");
+    this->check_unit_closed(options.momentum, "momentum");
     this->check_non_negative(options.epsilon, "epsilon");
   }
 
   std::string name() const override { return "rmsprop"; }
-  std::unique_ptr<Optimizer<T>> clone() const override {
-    return std::make_unique<RMSprop>(options());
-  }
-  /// The options, with the current learning rate.
-  RMSpropOptions options() const {
-    RMSpropOptions o = options_;
-    o.learning_rate = this->learning_rate();
-    return o;
-  }
-  /// State of parameter i (after build()).
-  const State& state(std::size_t i) const { return state_.at(i); }
 
  protected:
   void reset_state(std::size_t n) override {
-    state_.assign(n, State{});
+    this->state_.assign(n, State{});
     for (std::size_t i = 0; i < n; ++i) {
-      const Shape& shape = this->parameters()[i].shape();
-      state_[i].velocity = Tensor<T>::zeros(shape);
-      if (options_.momentum > 0) state_[i].momentum = Tensor<T>::zeros(shape);
-      if (options_.centered) state_[i].average_gradient = Tensor<T>::zeros(shape);
+      State& s = this->state_[i];
+      s.velocity = this->zeros_like_parameter(i);
+      if (this->options_.momentum > 0) s.momentum = this->zeros_like_parameter(i);
+      if (this->options_.centered) s.average_gradient = this->zeros_like_parameter(i);
     }
   }
 
   void update(std::size_t i, Tensor<T>& value, const Tensor<T>& grad) override {
+    const RMSpropOptions& o = this->options_;
     const T lr = static_cast<T>(this->learning_rate());
-    const T rho = static_cast<T>(options_.rho), one_minus_rho = static_cast<T>(1 - options_.rho);
-    const T mu = static_cast<T>(options_.momentum);
-    const T eps = static_cast<T>(options_.epsilon);
-    State& s = state_[i];
+    const T rho = static_cast<T>(o.rho), one_minus_rho = static_cast<T>(1 - o.rho);
+    const T mu = static_cast<T>(o.momentum);
+    const T eps = static_cast<T>(o.epsilon);
+    State& s = this->state_[i];
     T* p = value.data();
     const T* g = grad.data();
     T* v = s.velocity.data();
-    T* mom = options_.momentum > 0 ? s.momentum.data() : nullptr;
-    T* avg = options_.centered ? s.average_gradient.data() : nullptr;
+    T* mom = o.momentum > 0 ? s.momentum.data() : nullptr;
+    T* avg = o.centered ? s.average_gradient.data() : nullptr;
     const index_t n = value.size();
     for (index_t k = 0; k < n; ++k) {
       v[k] = rho * v[k] + one_minus_rho * (g[k] * g[k]);
@@ -107,10 +100,6 @@ class RMSprop : public Optimizer<T> {
       }
     }
   }
-
- private:
-  RMSpropOptions options_;
-  std::vector<State> state_;
 };
 
 RMSprop()->RMSprop<float>;

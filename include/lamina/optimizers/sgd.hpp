@@ -1,6 +1,5 @@
 #pragma once
 
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +22,12 @@ struct SGDOptions {
   std::optional<double> clipvalue = std::nullopt;
 };
 
+/// Per-parameter state of SGD: the velocity (empty when momentum is 0), shaped like the parameter.
+template <class T>
+struct SGDState {
+  Tensor<T> velocity;
+};
+
 /// Stochastic gradient descent with optional (Nesterov) momentum, in Keras 3's form
 /// (keras.optimizers.SGD; Nesterov momentum after Sutskever et al., "On the importance of
 /// initialization and momentum in deep learning", ICML 2013):
@@ -31,58 +36,42 @@ struct SGDOptions {
 ///   Nesterov:       v = momentum * v - lr * g;  p += momentum * v - lr * g
 /// The velocity v holds lr-scaled steps, so a learning-rate change affects new gradients only.
 template <class T = float>
-class SGD : public Optimizer<T> {
- public:
-  /// Per-parameter state: the velocity (empty when momentum is 0), shaped like the parameter.
-  struct State {
-    Tensor<T> velocity;
-  };
+class SGD : public detail::OptimizerWithOptions<T, SGD<T>, SGDOptions, SGDState<T>> {
+  using Base = detail::OptimizerWithOptions<T, SGD<T>, SGDOptions, SGDState<T>>;
 
-  explicit SGD(SGDOptions options = {})
-      : Optimizer<T>("SGD", options.learning_rate, options.clipnorm, options.clipvalue),
-        options_(options) {
-    this->check_range(options.momentum, "momentum", 0.0, 1.0, /*closed=*/true);
+ public:
+  using State = SGDState<T>;
+
+  explicit SGD(SGDOptions options = {}) : Base("SGD", options) {
+    this->check_unit_closed(options.momentum, "momentum");
   }
 
   std::string name() const override { return "sgd"; }
-  std::unique_ptr<Optimizer<T>> clone() const override { return std::make_unique<SGD>(options()); }
-  /// The options, with the current learning rate.
-  SGDOptions options() const {
-    SGDOptions o = options_;
-    o.learning_rate = this->learning_rate();
-    return o;
-  }
-  /// State of parameter i (after build()).
-  const State& state(std::size_t i) const { return state_.at(i); }
 
  protected:
   void reset_state(std::size_t n) override {
-    state_.assign(n, State{});
-    if (options_.momentum == 0) return;
-    for (std::size_t i = 0; i < n; ++i)
-      state_[i].velocity = Tensor<T>::zeros(this->parameters()[i].shape());
+    this->state_.assign(n, State{});
+    if (this->options_.momentum == 0) return;
+    for (std::size_t i = 0; i < n; ++i) this->state_[i].velocity = this->zeros_like_parameter(i);
   }
 
   void update(std::size_t i, Tensor<T>& value, const Tensor<T>& grad) override {
     const T lr = static_cast<T>(this->learning_rate());
-    const T mu = static_cast<T>(options_.momentum);
+    const T mu = static_cast<T>(this->options_.momentum);
+    const bool nesterov = this->options_.nesterov;
     T* p = value.data();
     const T* g = grad.data();
     const index_t n = value.size();
-    if (options_.momentum == 0) {
+    if (this->options_.momentum == 0) {
       for (index_t k = 0; k < n; ++k) p[k] -= g[k] * lr;
       return;
     }
-    T* v = state_[i].velocity.data();
+    T* v = this->state_[i].velocity.data();
     for (index_t k = 0; k < n; ++k) {
       v[k] = v[k] * mu - g[k] * lr;
-      p[k] += options_.nesterov ? v[k] * mu - g[k] * lr : v[k];
+      p[k] += nesterov ? v[k] * mu - g[k] * lr : v[k];
     }
   }
-
- private:
-  SGDOptions options_;
-  std::vector<State> state_;
 };
 
 SGD()->SGD<float>;
