@@ -44,6 +44,11 @@
 #include "lamina/losses/losses.hpp"
 #include "lamina/metrics/metrics.hpp"
 
+#include "lamina/data/dataset.hpp"
+#include "lamina/data/idx.hpp"
+
 #include "lamina/models/history.hpp"
 #include "lamina/models/model.hpp"
 #include "lamina/models/sequential.hpp"
+#include "lamina/models/autoencoder.hpp"
+#include "lamina/models/gan.hpp"

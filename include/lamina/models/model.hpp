@@ -19,9 +19,32 @@
 #include "lamina/models/compile_args.hpp"
 #include "lamina/models/history.hpp"
 #include "lamina/models/progress.hpp"
+#include "lamina/models/summary.hpp"
 #include "lamina/ops/activation.hpp"
 
 namespace lamina {
+
+namespace detail {
+/// Rows order[begin, end) of t: [samples, ...], copied into one batch [end - begin, ...].
+template <class T>
+Tensor<T> gather_rows(const Tensor<T>& t, const std::vector<index_t>& order, index_t begin, index_t end) {
+  std::vector<index_t> dims(t.shape().begin(), t.shape().end());
+  dims[0] = end - begin;
+  Tensor<T> out = Tensor<T>::empty(Shape(std::move(dims)));
+  const index_t row = t.size() / t.dim(0);
+  for (index_t i = begin; i < end; ++i)
+    std::copy_n(t.data() + order[static_cast<std::size_t>(i)] * row, row, out.data() + (i - begin) * row);
+  return out;
+}
+
+/// Fills `order` with 0..n-1, shuffled (Fisher-Yates) with `gen` when `shuffle`.
+inline void epoch_order(std::vector<index_t>& order, bool shuffle, Generator& gen) {
+  std::iota(order.begin(), order.end(), index_t(0));
+  if (!shuffle) return;
+  for (std::size_t i = order.size(); i > 1; --i)
+    std::swap(order[i - 1], order[static_cast<std::size_t>(gen.below(i))]);
+}
+}  // namespace detail
 
 /// Options of Model::fit (Keras's keyword arguments and defaults).
 template <class T>
@@ -160,12 +183,7 @@ class Model {
     History history;
     for (int epoch = 0; epoch < options.epochs; ++epoch) {
       if (options.verbose) out << "Epoch " << epoch + 1 << '/' << options.epochs << '\n';
-      std::iota(order.begin(), order.end(), index_t(0));
-      if (options.shuffle) {
-        for (index_t i = n - 1; i > 0; --i)
-          std::swap(order[static_cast<std::size_t>(i)],
-                    order[static_cast<std::size_t>(shuffler.below(std::uint64_t(i) + 1))]);
-      }
+      detail::epoch_order(order, options.shuffle, shuffler);
       reset_metrics();
       ProgressBar bar(steps, options.verbose, out);
       double loss_sum = 0.0;
@@ -174,8 +192,8 @@ class Model {
       for (index_t step = 0; step < steps; ++step) {
         const index_t begin = step * options.batch_size;
         const index_t end = std::min(n, begin + options.batch_size);
-        const Tensor<T> xb = gather(x_train, order, begin, end);
-        const Tensor<T> yb = gather(y_train, order, begin, end);
+        const Tensor<T> xb = detail::gather_rows(x_train, order, begin, end);
+        const Tensor<T> yb = detail::gather_rows(y_train, order, begin, end);
         const double batch_loss = train_step(xb, yb);
         check(std::isfinite(batch_loss), "fit: the loss became ", batch_loss, " at epoch ",
               epoch + 1, ", batch ", step + 1, " of ", steps,
@@ -253,6 +271,15 @@ class Model {
       std::copy(yb.begin(), yb.end(), result.data() + begin * (result.size() / n));
     }
     return result;
+  }
+
+  /// Prints Keras's table: each layer's name, type, output shape and parameter count, then the
+  /// totals.
+  void summary(std::ostream& out = std::cout) const {
+    check(built(), name_,
+          ": summary() needs a built model; give the first layer an input_shape, or call build() "
+          "or fit() first");
+    print_summary(out, name_, layers());
   }
 
   /// Switches every layer between training and inference behaviour.
@@ -344,17 +371,6 @@ class Model {
     std::vector<index_t> dims(one.begin(), one.end());
     dims[0] = x.dim(0);
     loss_->check_targets(Shape(std::move(dims)), y);
-  }
-  /// Rows order[begin, end) of t, copied into one batch.
-  static Tensor<T> gather(const Tensor<T>& t, const std::vector<index_t>& order, index_t begin,
-                          index_t end) {
-    std::vector<index_t> dims(t.shape().begin(), t.shape().end());
-    dims[0] = end - begin;
-    Tensor<T> out = Tensor<T>::empty(Shape(std::move(dims)));
-    const index_t row = t.size() / t.dim(0);
-    for (index_t i = begin; i < end; ++i)
-      std::copy_n(t.data() + order[static_cast<std::size_t>(i)] * row, row, out.data() + (i - begin) * row);
-    return out;
   }
   /// The loss of one batch (graph recorded unless under NoGradGuard); updates the metrics.
   Variable<T> loss_of(const Tensor<T>& x, const Tensor<T>& y) {

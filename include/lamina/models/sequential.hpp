@@ -10,7 +10,6 @@
 
 #include "lamina/layers/layer.hpp"
 #include "lamina/models/model.hpp"
-#include "lamina/models/summary.hpp"
 
 namespace lamina {
 
@@ -72,15 +71,6 @@ class Sequential : public Model<T> {
     return *stack_[i];
   }
   std::size_t size() const { return stack_.size(); }
-
-  /// Prints Keras's table: each layer's name, type, output shape and parameter count, then the
-  /// totals.
-  void summary(std::ostream& out = std::cout) const {
-    check(this->built(), this->name(),
-          ": summary() needs a built model; give the first layer an input_shape, or call build() "
-          "or fit() first");
-    print_summary(out, this->name(), this->layers());
-  }
 
  private:
   std::vector<std::shared_ptr<Layer<T>>> stack_;
