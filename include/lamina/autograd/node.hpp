@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,6 +36,21 @@ struct Node {
   BackwardFn backward;
 
   bool is_leaf() const { return op == std::string_view("leaf"); }
+
+  /// Releases the inputs iteratively: letting each node's destructor release its inputs in turn
+  /// would recurse once per op, and overflow the stack on a long chain (an RNN over many steps).
+  ~Node() {
+    std::vector<std::shared_ptr<Node>> pending = std::move(inputs);
+    while (!pending.empty()) {
+      std::shared_ptr<Node> n = std::move(pending.back());
+      pending.pop_back();
+      // The last owner takes over the inputs, so that `n` dies here without recursing.
+      if (n.use_count() == 1) {
+        for (std::shared_ptr<Node>& in : n->inputs) pending.push_back(std::move(in));
+        n->inputs.clear();
+      }
+    }
+  }
 };
 
 /// What a backward rule writes into: the engine reduces each gradient over broadcast axes,
@@ -51,12 +67,14 @@ class Gradients {
   /// tensor (the output gradient passed straight through, or an lvalue) is copied before it is
   /// kept; pass a fresh temporary to avoid the copy.
   void add(std::size_t i, Tensor<T> g) {
+    check(i < node_.inputs.size(), "autograd: the rule of '", node_.op,
+          "' adds a gradient for input ", i, ", but the op has ", node_.inputs.size(), " inputs");
     Node<T>& in = *node_.inputs[i];
     if (!in.requires_grad) return;
     if (!(g.shape() == in.value.shape())) {
-      check(g.rank() >= in.value.rank(), "autograd: gradient of shape ", g.shape(), " for input ",
-            i, " of '", node_.op, "' cannot be reduced to the input's shape ", in.value.shape());
-      broadcast_shapes(in.value.shape(), g.shape(), node_.op);
+      check(broadcast_shapes(in.value.shape(), g.shape(), node_.op) == g.shape(),
+            "autograd: gradient of shape ", g.shape(), " for input ", i, " of '", node_.op,
+            "' cannot be reduced to the input's shape ", in.value.shape());
       g = detail::sum_to_shape(g, in.value.shape());
     }
     check(g.shape() == in.value.shape(), "autograd: gradient of shape ", g.shape(), " for input ",

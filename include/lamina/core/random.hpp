@@ -6,6 +6,8 @@
 #include <numbers>
 #include <random>
 
+#include "lamina/core/error.hpp"
+
 namespace lamina {
 
 /// A seeded pseudo-random generator (64-bit Mersenne twister). Every random draw in lamina
@@ -23,8 +25,12 @@ class Generator {
   std::uint64_t next() { return engine_(); }
   /// Uniform in [0, 1) with 53 random bits.
   double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
-  /// Uniform in [low, high).
-  double uniform(double low, double high) { return low + (high - low) * uniform(); }
+  /// Uniform in [low, high) (just `low` when low == high).
+  double uniform(double low, double high) {
+    const double x = low + (high - low) * uniform();
+    // Rounding can give `high` itself (e.g. when high - low is a few ulps): keep the range open.
+    return x < high ? x : std::nextafter(high, low);
+  }
   /// Standard normal (Box-Muller transform; caches the second draw of each pair).
   double normal() {
     if (has_spare_) {
@@ -43,9 +49,10 @@ class Generator {
   double normal(double mean, double stddev) { return mean + stddev * normal(); }
   /// Uniform integer in [0, n).
   std::uint64_t below(std::uint64_t n) {
+    check<ValueError>(n > 0, "below: n must be positive, got 0");
     // Rejecting the top partial block keeps the draw unbiased.
-    const std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() -
-                                std::numeric_limits<std::uint64_t>::max() % n;
+    const std::uint64_t limit =
+        std::numeric_limits<std::uint64_t>::max() - std::numeric_limits<std::uint64_t>::max() % n;
     std::uint64_t x = engine_();
     while (x >= limit) x = engine_();
     return x % n;

@@ -39,7 +39,8 @@ class Tensor {
     std::fill_n(data(), size(), T(0));
   }
   /// A tensor of the given shape holding `values` in row-major order.
-  Tensor(Shape shape, const std::vector<T>& values) : Tensor(std::move(shape), values.data(), static_cast<index_t>(values.size())) {}
+  Tensor(Shape shape, const std::vector<T>& values)
+      : Tensor(std::move(shape), values.data(), static_cast<index_t>(values.size())) {}
   Tensor(Shape shape, std::initializer_list<T> values)
       : Tensor(std::move(shape), values.begin(), static_cast<index_t>(values.size())) {}
 
@@ -57,7 +58,11 @@ class Tensor {
   /// [start, start + step, ...) below `stop` (above it for a negative step), as NumPy.
   static Tensor arange(T start, T stop, T step = T(1)) {
     check<ValueError>(step != T(0), "arange: step must not be zero");
-    const auto n = static_cast<index_t>(std::max<double>(0.0, std::ceil((static_cast<double>(stop) - start) / step)));
+    check<ValueError>(std::isfinite(start) && std::isfinite(stop) && std::isfinite(step),
+                      "arange: start, stop and step must be finite, got ", start, ", ", stop, ", ",
+                      step);
+    const auto n = static_cast<index_t>(
+        std::max<double>(0.0, std::ceil((static_cast<double>(stop) - start) / step)));
     Tensor t(Shape{n}, uninitialized_tag{});
     for (index_t i = 0; i < n; ++i) t.data()[i] = start + static_cast<T>(i) * step;
     return t;
@@ -67,7 +72,13 @@ class Tensor {
   static Tensor uniform(Shape shape, T low, T high, Generator& gen) {
     check<ValueError>(low <= high, "uniform: low (", low, ") must not exceed high (", high, ")");
     Tensor t(std::move(shape), uninitialized_tag{});
-    for (index_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<T>(gen.uniform(low, high));
+    // A double just below `high` can round up to `high` in T; such draws become T's largest
+    // value below `high`, so that the range stays half-open.
+    const T below_high = std::nextafter(high, low);
+    for (index_t i = 0; i < t.size(); ++i) {
+      const T v = static_cast<T>(gen.uniform(low, high));
+      t.data()[i] = v < high ? v : below_high;
+    }
     return t;
   }
   /// Normal draws with the given mean and standard deviation from `gen`.
@@ -78,7 +89,9 @@ class Tensor {
     return t;
   }
   /// Standard normal draws from `gen`.
-  static Tensor randn(Shape shape, Generator& gen) { return normal(std::move(shape), T(0), T(1), gen); }
+  static Tensor randn(Shape shape, Generator& gen) {
+    return normal(std::move(shape), T(0), T(1), gen);
+  }
   /// A tensor of uninitialised memory, for kernels that overwrite every element.
   static Tensor empty(Shape shape) { return Tensor(std::move(shape), uninitialized_tag{}); }
 
@@ -135,8 +148,8 @@ class Tensor {
   /// Rows [begin, end) along the first axis (a batch); shares storage.
   Tensor slice(index_t begin, index_t end) const {
     check<ShapeError>(rank() >= 1, "slice: cannot slice a 0-D tensor");
-    check<ValueError>(0 <= begin && begin <= end && end <= shape_[0], "slice: range [", begin,
-                      ", ", end, ") is out of bounds for shape ", shape_);
+    check<ValueError>(0 <= begin && begin <= end && end <= shape_[0], "slice: range [", begin, ", ",
+                      end, ") is out of bounds for shape ", shape_);
     Tensor t = *this;
     const index_t row = shape_[0] == 0 ? 0 : size() / shape_[0];
     t.offset_ += begin * row;
@@ -167,7 +180,8 @@ class Tensor {
   }
 
   /// Resolves a single -1 in `shape` so that it holds `numel` elements.
-  static Shape infer_shape(Shape shape, index_t numel, const Shape& from, const char* op = "reshape") {
+  static Shape infer_shape(Shape shape, index_t numel, const Shape& from,
+                           const char* op = "reshape") {
     int inferred = -1;
     index_t known = 1;
     for (int i = 0; i < shape.rank(); ++i) {
@@ -196,8 +210,8 @@ class Tensor {
     storage_ = std::make_shared<detail::Storage<T>>(shape_.numel());
   }
   Tensor(Shape shape, const T* values, index_t n) : Tensor(std::move(shape), uninitialized_tag{}) {
-    check<ShapeError>(n == size(), "Tensor: ", n, " values given for shape ", shape_, " (",
-                      size(), " elements)");
+    check<ShapeError>(n == size(), "Tensor: ", n, " values given for shape ", shape_, " (", size(),
+                      " elements)");
     std::copy(values, values + n, data());
   }
 
@@ -226,34 +240,66 @@ class Tensor {
 
 namespace detail {
 
+/// Printing follows NumPy: tensors with more than kPrintThreshold elements are summarised,
+/// keeping kPrintEdge entries at each end of every axis longer than 2 * kPrintEdge.
+inline constexpr index_t kPrintThreshold = 1000;
+inline constexpr index_t kPrintEdge = 3;
+
+/// One element as printed: up to 8 significant digits (NumPy's default precision).
+template <class T>
+std::string format_element(T value) {
+  std::ostringstream out;
+  out << std::setprecision(8) << value;
+  return out.str();
+}
+
+/// Whether an axis of size n shows only its first and last kPrintEdge entries.
+inline bool elided(index_t n, bool summarize) { return summarize && n > 2 * kPrintEdge; }
+
+/// Number of elements in one entry of `axis` (the product of the sizes after it).
+inline index_t block_size(const Shape& shape, int axis) {
+  index_t m = 1;
+  for (int i = axis + 1; i < shape.rank(); ++i) m *= shape[i];
+  return m;
+}
+
+/// The widest printed element of the block at `axis`, so that columns line up as in NumPy.
+template <class T>
+std::size_t print_width(const T* data, const Shape& shape, int axis, bool summarize) {
+  const index_t n = shape[axis];
+  const index_t inner = block_size(shape, axis);
+  std::size_t width = 0;
+  for (index_t i = 0; i < n; ++i) {
+    if (elided(n, summarize) && i == kPrintEdge) i = n - kPrintEdge;
+    width = std::max(width, axis + 1 == shape.rank()
+                                ? format_element(data[i]).size()
+                                : print_width(data + i * inner, shape, axis + 1, summarize));
+  }
+  return width;
+}
+
 template <class T>
 void print_block(std::ostream& out, const T* data, const Shape& shape, int axis, int indent,
-                 bool summarize) {
-  constexpr index_t edge = 3;
+                 bool summarize, std::size_t width) {
   const index_t n = shape[axis];
-  const index_t inner = [&] {
-    index_t m = 1;
-    for (int i = axis + 1; i < shape.rank(); ++i) m *= shape[i];
-    return m;
-  }();
+  const index_t inner = block_size(shape, axis);
+  const bool innermost = axis + 1 == shape.rank();
+  // Between blocks: a comma, one newline per axis below this one, and the indent.
+  const std::string separator =
+      innermost ? ", "
+                : "," + std::string(static_cast<std::size_t>(shape.rank() - axis - 1), '\n') +
+                      std::string(static_cast<std::size_t>(indent + 1), ' ');
   out << '[';
   for (index_t i = 0; i < n; ++i) {
-    if (summarize && n > 2 * edge && i == edge) {
-      out << (axis + 1 == shape.rank() ? "..., " : "...,\n" + std::string(static_cast<std::size_t>(indent + 1), ' '));
-      i = n - edge;
+    if (i > 0) out << separator;
+    if (elided(n, summarize) && i == kPrintEdge) {
+      out << "..." << separator;
+      i = n - kPrintEdge;
     }
-    if (axis + 1 == shape.rank()) {
-      out << std::setw(0) << data[i];
+    if (innermost) {
+      out << std::setw(static_cast<int>(width)) << format_element(data[i]);
     } else {
-      print_block(out, data + i * inner, shape, axis + 1, indent + 1, summarize);
-    }
-    if (i + 1 < n) {
-      if (axis + 1 == shape.rank()) {
-        out << ", ";
-      } else {
-        out << ',' << std::string(static_cast<std::size_t>(shape.rank() - axis - 1), '\n')
-            << std::string(static_cast<std::size_t>(indent + 1), ' ');
-      }
+      print_block(out, data + i * inner, shape, axis + 1, indent + 1, summarize, width);
     }
   }
   out << ']';
@@ -261,18 +307,20 @@ void print_block(std::ostream& out, const T* data, const Shape& shape, int axis,
 
 }  // namespace detail
 
-/// Prints like NumPy/PyTorch: `Tensor([[1, 2], [3, 4]], shape=[2, 2])`; large tensors are
-/// summarised with `...`.
+/// Prints like NumPy: `Tensor([[ 1, 20],\n        [30,  4]], shape=[2, 2])`, with up to 8
+/// significant digits, right-aligned columns, and `...` in tensors of more than 1000 elements.
 template <class T>
 std::ostream& operator<<(std::ostream& out, const Tensor<T>& t) {
   std::ostringstream body;
-  body << std::setprecision(4);
   const std::string head = "Tensor(";
   if (t.rank() == 0) {
-    body << t.data()[0];
+    body << detail::format_element(t.data()[0]);
+  } else if (t.empty()) {
+    body << "[]";
   } else {
-    detail::print_block(body, t.data(), t.shape(), 0, static_cast<int>(head.size()),
-                        t.size() > 1000);
+    const bool summarize = t.size() > detail::kPrintThreshold;
+    detail::print_block(body, t.data(), t.shape(), 0, static_cast<int>(head.size()), summarize,
+                        detail::print_width(t.data(), t.shape(), 0, summarize));
   }
   return out << head << body.str() << ", shape=" << t.shape() << ")";
 }
