@@ -5,8 +5,8 @@ SimpleRNN), computed by PyTorch in float64.
 Run with Debian's PyTorch:  /usr/bin/python3 tests/layers/reference/gen_layers_reference.py
 It rewrites layers.txt beside this script; tests/layers/*_test.cpp read it.
 
-Format (tests/support/reference.hpp): one tensor per line, `name rank d0 ... v0 v1 ...`, values
-row-major, printed with repr. Tensors are in lamina's layouts: images NHWC, sequences
+Format (written by tests/support/reference.py, read by tests/support/reference.hpp): one
+tensor per line, `name rank d0 ... v0 v1 ...`, values row-major, printed with repr. Tensors are in lamina's layouts: images NHWC, sequences
 [batch, time, features], Dense kernels [in, units], Conv2D kernels [kh, kw, in, filters],
 SimpleRNN kernel W [features, units] and recurrent kernel U [units, units]. Each case stores its
 configuration as a rank-1 tensor `<case>.options`, so the C++ tests hold no second copy:
@@ -27,16 +27,21 @@ W_ih = W^T, W_hh = U^T, b_ih = b and b_hh = 0.
 
 import math
 import os
+import sys
 
 import torch
 import torch.nn.functional as F
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "support"))
+from reference import ReferenceWriter, pad_nchw, same_pads  # noqa: E402
+
 torch.set_default_dtype(torch.float64)
 torch.manual_seed(20240612)
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "layers.txt")
+writer = ReferenceWriter(os.path.join(HERE, "layers.txt"))
+emit, options = writer.emit, writer.options
 ACTIVATIONS = ["linear", "relu", "tanh", "sigmoid", "softmax"]
-lines = []
 
 
 def act(name, y):
@@ -53,17 +58,6 @@ def act(name, y):
     raise ValueError(name)
 
 
-def emit(name, t):
-    t = t.detach().contiguous()
-    dims = " ".join(str(d) for d in t.shape)
-    values = " ".join(repr(float(v)) for v in t.reshape(-1).tolist())
-    lines.append(f"{name} {t.dim()} {dims} {values}".replace("  ", " "))
-
-
-def options(name, values):
-    emit(f"{name}.options", torch.tensor(values, dtype=torch.float64))
-
-
 def uniform(shape, low=-1.0, high=1.0):
     return (torch.rand(shape) * (high - low) + low).requires_grad_()
 
@@ -76,21 +70,6 @@ def finish(name, y, inputs):
     emit(f"{name}.y", y)
     for key, t in inputs.items():
         emit(f"{name}.d{key}", t.grad)
-
-
-def same_pads(size, k, s):
-    """TensorFlow 'same': (before, after) padding of one axis."""
-    out = math.ceil(size / s)
-    total = max((out - 1) * s + k - size, 0)
-    return total // 2, total - total // 2
-
-
-def pad_nchw(x, k, s, same, value=0.0):
-    if not same:
-        return x
-    top, bottom = same_pads(x.shape[2], k[0], s[0])
-    left, right = same_pads(x.shape[3], k[1], s[1])
-    return F.pad(x, (left, right, top, bottom), value=value)
 
 
 def dense_case(name, x_shape, units, activation):
@@ -211,6 +190,4 @@ rnn_case("rnn_a", [3, 4, 2], 5, False, "tanh")
 rnn_case("rnn_b", [2, 5, 3], 4, True, "tanh")
 rnn_case("rnn_c", [2, 3, 3], 4, True, "relu")
 
-with open(OUT, "w") as f:
-    f.write("\n".join(lines) + "\n")
-print(f"wrote {len(lines)} tensors to {OUT}")
+writer.write()

@@ -4,8 +4,9 @@
 Run with Debian's PyTorch:  /usr/bin/python3 tests/losses/reference/gen_losses_reference.py
 It rewrites losses.txt beside this script; tests/losses/losses_test.cpp reads it.
 
-Format (tests/support/reference.hpp): one tensor per line, `name rank d0 ... v0 v1 ...`, values
-row-major, printed with repr. Each case stores
+Format (written by tests/support/reference.py, read by tests/support/reference.hpp): one
+tensor per line, `name rank d0 ... v0 v1 ...`, values row-major, printed with repr. Each case
+stores
   <case>.options  [loss, from_logits]  with loss an index into LOSSES (the C++ test keeps the
                                        same list)
   <case>.y_pred   predictions (probabilities, or logits when from_logits)
@@ -21,26 +22,23 @@ here and plain formulas apply); the from_logits forms use PyTorch's own fused lo
 """
 
 import os
+import sys
 
 import torch
 import torch.nn.functional as F
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "support"))
+from reference import ReferenceWriter  # noqa: E402
+
 torch.set_default_dtype(torch.float64)
 torch.manual_seed(20240613)
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "losses.txt")
+writer = ReferenceWriter(os.path.join(HERE, "losses.txt"))
+emit = writer.emit
 LOSSES = ["mean_squared_error", "binary_crossentropy", "categorical_crossentropy",
           "sparse_categorical_crossentropy"]
 EPS = 1e-7
-lines = []
-
-
-def emit(name, t):
-    t = t.detach().contiguous()
-    dims = " ".join(str(d) for d in t.shape)
-    values = " ".join(repr(float(v)) for v in t.reshape(-1).tolist())
-    lines.append(f"{name} {t.dim()} {dims} {values}".replace("  ", " "))
-
 
 def uniform(shape, low, high):
     return torch.rand(shape) * (high - low) + low
@@ -50,7 +48,7 @@ def case(name, loss, from_logits, y_pred, y_true, fn):
     y_pred = y_pred.clone().requires_grad_()
     value = fn(y_pred, y_true)
     value.backward()
-    emit(f"{name}.options", torch.tensor([LOSSES.index(loss), int(from_logits)], dtype=torch.float64))
+    writer.options(name, [LOSSES.index(loss), int(from_logits)])
     emit(f"{name}.y_pred", y_pred)
     emit(f"{name}.y_true", y_true)
     emit(f"{name}.loss", value)
@@ -136,6 +134,4 @@ case("scce_logits_b", "sparse_categorical_crossentropy", True,
      torch.tensor([[800.0, -200.0, 10.0], [-500.0, -499.0, -520.0]]),
      torch.tensor([[1.0], [0.0]]), scce_logits)
 
-with open(OUT, "w") as f:
-    f.write("\n".join(lines) + "\n")
-print(f"wrote {len(lines)} tensors to {OUT}")
+writer.write()
