@@ -1,0 +1,56 @@
+// The Keras tutorial CNN on Fashion-MNIST, line for line:
+//   Conv2D(32, 3x3, relu) -> MaxPooling2D(2x2) -> Conv2D(64, 3x3, relu) -> MaxPooling2D(2x2)
+//   -> Flatten -> Dense(64, relu) -> Dense(10, softmax); Adam, sparse categorical cross-entropy.
+// Prints Keras-style logs and the test accuracy; writes out/cnn/history.csv and
+// out/cnn/predictions.png (test images with predicted and true classes, wrong ones framed red).
+//   build/release/examples/cnn [--epochs 5] [--batch-size 32] [--data DIR] [--help]
+#define LAMINA_IMAGE_IMPLEMENTATION  // this file holds stb_image_write's implementation
+
+#include <iostream>
+
+#include <lamina/lamina.hpp>
+
+#include "lamina/io/image.hpp"
+
+#include "common/cli.hpp"
+#include "common/data.hpp"
+#include "common/report.hpp"
+
+int main(int argc, char** argv) try {
+  using namespace lamina;
+  examples::ExampleCli cli("The Keras tutorial CNN on Fashion-MNIST",
+                           {.name = "cnn", .epochs = 5, .batch_size = 32});
+  const examples::ExampleOptions options = cli.parse(argc, argv);
+  const auto [x_train, y_train, x_test, y_test] = examples::load_data(options);
+
+  Sequential<float> model({.seed = options.seed});
+  model.add(Conv2D(32, {3, 3}, {.activation = "relu", .input_shape = {28, 28, 1}}));
+  model.add(MaxPooling2D({2, 2}));
+  model.add(Conv2D(64, {3, 3}, {.activation = "relu"}));
+  model.add(MaxPooling2D({2, 2}));
+  model.add(Flatten());
+  model.add(Dense(64, {.activation = "relu"}));
+  model.add(Dense(10, {.activation = "softmax"}));
+  model.compile("adam", "sparse_categorical_crossentropy", {"accuracy"});
+  model.summary();
+
+  examples::EpochTimer timer;
+  const History history = model.fit(x_train, y_train,
+                                    {.epochs = options.epochs,
+                                     .batch_size = options.batch_size,
+                                     .seed = options.seed,
+                                     .on_epoch_end = timer.callback()});
+
+  const Logs test = model.evaluate(x_test, y_test, {.batch_size = 256});
+  std::cout << "Test loss: " << test.at("loss") << ", test accuracy: " << test.at("accuracy")
+            << "\n";
+
+  const Tensor<float> shown = x_test.slice(0, std::min<index_t>(64, x_test.dim(0)));
+  examples::save_prediction_grid(options.out + "/predictions.png", shown,
+                                 examples::argmax_rows(model.predict(shown)), y_test,
+                                 examples::fashion_mnist_short_names());
+  return examples::finish(options, history, timer);
+} catch (const lamina::Error& e) {
+  std::cerr << "cnn: error: " << e.what() << "\n";
+  return 1;
+}
