@@ -6,6 +6,7 @@
 #include "lamina/autograd/variable.hpp"
 #include "lamina/detail/eigen.hpp"
 #include "lamina/ops/math.hpp"
+#include "lamina/ops/shape_ops.hpp"
 
 // Softmax and log-softmax over one axis of any rank, and the fused softmax + cross-entropy
 // losses. All subtract the maximum along the axis first, so inputs like +-1000 give finite,
@@ -15,79 +16,33 @@ namespace lamina {
 
 namespace detail {
 
-/// A tensor seen as [outer, n, inner] around one axis of length n.
-struct AxisView {
-  index_t outer = 1, n = 1, inner = 1;
-};
-
-inline AxisView axis_view(const Shape& s, int axis) {
-  AxisView v;
-  for (int i = 0; i < axis; ++i) v.outer *= s[i];
-  v.n = s[axis];
-  for (int i = axis + 1; i < s.rank(); ++i) v.inner *= s[i];
-  return v;
-}
-
 template <class T>
 using RowArray = Eigen::Array<T, 1, Eigen::Dynamic>;
 
-/// Calls row(o) for every lane (n values, stride 1) when inner == 1, and block(o) for every
-/// n x inner block otherwise, so both cases stay contiguous loops.
+/// Calls row(at) for every lane along the split axis when inner == 1 (a contiguous run of
+/// v.size values starting at `at`), and block(at) for every v.size x inner block otherwise, so
+/// both cases stay contiguous loops.
 template <class Row, class Block>
-void for_each_lane(const AxisView& v, Row&& row, Block&& block) {
-  if (v.n == 0) return;
+void for_each_lane(const AxisSplit& v, Row&& row, Block&& block) {
+  if (v.size == 0) return;
   for (index_t o = 0; o < v.outer; ++o) {
     if (v.inner == 1) {
-      row(o * v.n);
+      row(o * v.size);
     } else {
-      block(o * v.n * v.inner);
+      block(o * v.size * v.inner);
     }
   }
 }
 
-/// softmax (or log_softmax when `log`) of `x` along the lanes of `v`.
-template <class T>
-Tensor<T> softmax_kernel(const Tensor<T>& x, const AxisView& v, bool log) {
-  Tensor<T> y = Tensor<T>::empty(x.shape());
-  for_each_lane(
-      v,
-      [&](index_t at) {
-        const auto xr = ConstVectorMap<T>(x.data() + at, v.n).array();
-        auto yr = VectorMap<T>(y.data() + at, v.n).array();
-        const T m = xr.maxCoeff();
-        yr = (xr - m).exp();
-        flush_subnormals(y.data() + at, v.n);
-        const T s = yr.sum();
-        if (log) {
-          yr = xr - (m + std::log(s));
-        } else {
-          yr *= T(1) / s;
-        }
-      },
-      [&](index_t at) {
-        const auto xb = matrix(x.data() + at, v.n, v.inner).array();
-        auto yb = matrix(y.data() + at, v.n, v.inner).array();
-        const RowArray<T> m = xb.colwise().maxCoeff();
-        yb = (xb.rowwise() - m).exp();
-        flush_subnormals(y.data() + at, v.n * v.inner);
-        const RowArray<T> s = yb.colwise().sum();
-        if (log) {
-          yb = xb.rowwise() - (m + s.log());
-        } else {
-          yb.rowwise() /= s;
-        }
-      });
-  return y;
-}
-
-/// Softmax of each row of x [n, c] (c >= 1); calls per_row(i, max, log(sum(exp(x - max))))
-/// for each row i so that fused losses need no second pass.
+/// Writes the softmax of each row of x, seen as [rows, c], into `probs` (same shape) and calls
+/// per_row(i, max, log(sum(exp(x - max)))) for each row i, so that log_softmax and the fused
+/// losses need no second pass over the exponentials.
 template <class T, class F>
-Tensor<T> softmax_rows(const Tensor<T>& x, index_t n, index_t c, F&& per_row) {
-  Tensor<T> probs = Tensor<T>::empty(x.shape());
-  const auto xm = matrix(x, n, c).array();
-  auto pm = matrix(probs, n, c).array();
-  for (index_t i = 0; i < n; ++i) {
+void softmax_rows(const Tensor<T>& x, Tensor<T>& probs, index_t rows, index_t c, F&& per_row) {
+  if (c == 0) return;
+  const auto xm = matrix(x, rows, c).array();
+  auto pm = matrix(probs, rows, c).array();
+  for (index_t i = 0; i < rows; ++i) {
     const T m = xm.row(i).maxCoeff();
     pm.row(i) = (xm.row(i) - m).exp();
     flush_subnormals(probs.data() + i * c, c);
@@ -95,7 +50,36 @@ Tensor<T> softmax_rows(const Tensor<T>& x, index_t n, index_t c, F&& per_row) {
     pm.row(i) *= T(1) / s;
     per_row(i, m, std::log(s));
   }
-  return probs;
+}
+
+/// softmax (or log_softmax when `log`) of `x` along the split axis `v`.
+template <class T>
+Tensor<T> softmax_kernel(const Tensor<T>& x, const AxisSplit& v, bool log) {
+  Tensor<T> y = Tensor<T>::empty(x.shape());
+  if (v.inner == 1) {
+    const auto xm = matrix(x, v.outer, v.size).array();
+    auto ym = matrix(y, v.outer, v.size).array();
+    softmax_rows(x, y, v.outer, v.size, [&](index_t i, T m, T log_s) {
+      if (log) ym.row(i) = xm.row(i) - (m + log_s);
+    });
+    return y;
+  }
+  if (v.size == 0) return y;
+  for (index_t o = 0; o < v.outer; ++o) {
+    const index_t at = o * v.size * v.inner;
+    const auto xb = matrix(x.data() + at, v.size, v.inner).array();
+    auto yb = matrix(y.data() + at, v.size, v.inner).array();
+    const RowArray<T> m = xb.colwise().maxCoeff();
+    yb = (xb.rowwise() - m).exp();
+    flush_subnormals(y.data() + at, v.size * v.inner);
+    const RowArray<T> s = yb.colwise().sum();
+    if (log) {
+      yb = xb.rowwise() - (m + s.log());
+    } else {
+      yb.rowwise() /= s;
+    }
+  }
+  return y;
 }
 
 /// Checks that logits are [N, C] with C >= 1; returns C.
@@ -113,8 +97,8 @@ index_t check_logits(const Tensor<T>& logits, const char* op) {
 /// rank >= 1: exp(x - max) / sum(exp(x - max)). Output has x's shape.
 template <class T>
 Variable<T> softmax(const Variable<T>& x, int axis = -1) {
-  const detail::AxisView v =
-      detail::axis_view(x.shape(), x.shape().normalize_axis(axis, "softmax"));
+  const detail::AxisSplit v =
+      detail::split_at(x.shape(), x.shape().normalize_axis(axis, "softmax"));
   Tensor<T> y = detail::softmax_kernel(x.value(), v, false);
   return Variable<T>::from_op(
       "softmax", y, {x}, [y, v](const Tensor<T>& g, autograd::Gradients<T>& grads) {
@@ -123,16 +107,16 @@ Variable<T> softmax(const Variable<T>& x, int axis = -1) {
         detail::for_each_lane(
             v,
             [&](index_t at) {
-              const auto yr = detail::ConstVectorMap<T>(y.data() + at, v.n).array();
-              const auto gr = detail::ConstVectorMap<T>(g.data() + at, v.n).array();
+              const auto yr = detail::ConstVectorMap<T>(y.data() + at, v.size).array();
+              const auto gr = detail::ConstVectorMap<T>(g.data() + at, v.size).array();
               const T dot = (gr * yr).sum();
-              detail::VectorMap<T>(gx.data() + at, v.n).array() = yr * (gr - dot);
+              detail::VectorMap<T>(gx.data() + at, v.size).array() = yr * (gr - dot);
             },
             [&](index_t at) {
-              const auto yb = detail::matrix(y.data() + at, v.n, v.inner).array();
-              const auto gb = detail::matrix(g.data() + at, v.n, v.inner).array();
+              const auto yb = detail::matrix(y.data() + at, v.size, v.inner).array();
+              const auto gb = detail::matrix(g.data() + at, v.size, v.inner).array();
               const detail::RowArray<T> dot = (gb * yb).colwise().sum();
-              detail::matrix(gx.data() + at, v.n, v.inner).array() = yb * (gb.rowwise() - dot);
+              detail::matrix(gx.data() + at, v.size, v.inner).array() = yb * (gb.rowwise() - dot);
             });
         grads.add(0, std::move(gx));
       });
@@ -142,8 +126,8 @@ Variable<T> softmax(const Variable<T>& x, int axis = -1) {
 /// x - max - log(sum(exp(x - max))), finite wherever x is. Output has x's shape.
 template <class T>
 Variable<T> log_softmax(const Variable<T>& x, int axis = -1) {
-  const detail::AxisView v =
-      detail::axis_view(x.shape(), x.shape().normalize_axis(axis, "log_softmax"));
+  const detail::AxisSplit v =
+      detail::split_at(x.shape(), x.shape().normalize_axis(axis, "log_softmax"));
   Tensor<T> y = detail::softmax_kernel(x.value(), v, true);
   return Variable<T>::from_op(
       "log_softmax", y, {x}, [y, v](const Tensor<T>& g, autograd::Gradients<T>& grads) {
@@ -152,21 +136,21 @@ Variable<T> log_softmax(const Variable<T>& x, int axis = -1) {
         detail::for_each_lane(
             v,
             [&](index_t at) {
-              const auto yr = detail::ConstVectorMap<T>(y.data() + at, v.n).array();
-              const auto gr = detail::ConstVectorMap<T>(g.data() + at, v.n).array();
+              const auto yr = detail::ConstVectorMap<T>(y.data() + at, v.size).array();
+              const auto gr = detail::ConstVectorMap<T>(g.data() + at, v.size).array();
               const T total = gr.sum();
-              auto out = detail::VectorMap<T>(gx.data() + at, v.n).array();
+              auto out = detail::VectorMap<T>(gx.data() + at, v.size).array();
               out = yr.exp();
-              detail::flush_subnormals(gx.data() + at, v.n);
+              detail::flush_subnormals(gx.data() + at, v.size);
               out = gr - out * total;
             },
             [&](index_t at) {
-              const auto yb = detail::matrix(y.data() + at, v.n, v.inner).array();
-              const auto gb = detail::matrix(g.data() + at, v.n, v.inner).array();
+              const auto yb = detail::matrix(y.data() + at, v.size, v.inner).array();
+              const auto gb = detail::matrix(g.data() + at, v.size, v.inner).array();
               const detail::RowArray<T> total = gb.colwise().sum();
-              auto out = detail::matrix(gx.data() + at, v.n, v.inner).array();
+              auto out = detail::matrix(gx.data() + at, v.size, v.inner).array();
               out = yb.exp();
-              detail::flush_subnormals(gx.data() + at, v.n * v.inner);
+              detail::flush_subnormals(gx.data() + at, v.size * v.inner);
               out = gb - out.rowwise() * total;
             });
         grads.add(0, std::move(gx));
@@ -188,7 +172,8 @@ Variable<T> softmax_cross_entropy(const Variable<T>& logits, const Tensor<T>& ta
   Tensor<T> loss = Tensor<T>::empty(Shape{n});
   const auto x = detail::matrix(logits.value(), n, c).array();
   const auto t = detail::matrix(targets, n, c).array();
-  Tensor<T> probs = detail::softmax_rows(logits.value(), n, c, [&](index_t i, T m, T log_s) {
+  Tensor<T> probs = Tensor<T>::empty(logits.shape());
+  detail::softmax_rows(logits.value(), probs, n, c, [&](index_t i, T m, T log_s) {
     // -sum t log_softmax(x) = sum t (log s - (x - m)), s = sum e^(x - m)
     loss.data()[i] = (t.row(i) * (log_s - (x.row(i) - m))).sum();
   });
@@ -238,7 +223,8 @@ Variable<T> sparse_softmax_cross_entropy(const Variable<T>& logits, const Tensor
   }
   Tensor<T> loss = Tensor<T>::empty(Shape{n});
   const T* x = logits.value().data();
-  Tensor<T> probs = detail::softmax_rows(logits.value(), n, c, [&](index_t i, T m, T log_s) {
+  Tensor<T> probs = Tensor<T>::empty(logits.shape());
+  detail::softmax_rows(logits.value(), probs, n, c, [&](index_t i, T m, T log_s) {
     // -log_softmax(x)[label] = log s - (x[label] - m), s = sum e^(x - m)
     loss.data()[i] = log_s - (x[i * c + static_cast<index_t>(labels.data()[i])] - m);
   });
