@@ -16,6 +16,8 @@ else
 fi
 lamina_setup
 
+lamina_lock_build_dir build/release
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release
 cmake --build build/release -j2 --target cnn
+flock -u 9  # the build is done; let other scripts build while the demo runs
 exec build/release/examples/cnn "$@"

@@ -53,3 +53,15 @@ lamina_setup() {
   apt-get update
   DEBIAN_FRONTEND=noninteractive "${install[@]}"
 }
+
+# Holds an exclusive lock on build directory $1 until the calling script exits (fd 9), so two
+# scripts sharing a work tree never build into one directory at once (a rewritten precompiled
+# header kills the other build's compilers). Waits, saying so, while another script holds it.
+lamina_lock_build_dir() {
+  mkdir -p "$1"
+  exec 9>"$1/.lamina.lock"
+  if ! flock -n 9; then
+    echo "setup: another script is building in $1; waiting for it to finish..." >&2
+    flock 9
+  fi
+}

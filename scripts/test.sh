@@ -46,6 +46,7 @@ else
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi
 
+lamina_lock_build_dir "${build_dir}"
 cmake -S . -B "${build_dir}" "${cmake_args[@]}"
 cmake --build "${build_dir}" -j2
 ctest --test-dir "${build_dir}" --output-on-failure -j2 --timeout 900 --no-tests=error
