@@ -1,0 +1,112 @@
+// One whole training step (float) of each tutorial model, as `fit` runs it: zero the
+// gradients, forward, loss, backward, optimizer step. Data is fixed random (inputs uniform,
+// labels uniform over the classes), the same batch every step.
+//
+//   BM_CnnTrainStep/<batch>: the tutorial CNN (docs: ../shared/DESIGN.md), Conv2D(32, 3x3, relu)
+//     -> MaxPooling2D -> Conv2D(64, 3x3, relu) -> MaxPooling2D -> Flatten -> Dense(64, relu)
+//     -> Dense(10, softmax) on [batch, 28, 28, 1]; Adam, sparse categorical cross-entropy;
+//   BM_RnnTrainStep/32: SimpleRNN(32, relu) on [32, 28, 28] -> Dense(10, softmax), the same
+//     loss and optimizer;
+//   BM_AutoencoderTrainStep/256: Dense(32, relu) -> Dense(784, sigmoid) on [256, 784], binary
+//     cross-entropy against the input, Adam;
+//   BM_GanTrainStep/64: one GAN::train_step (a discriminator update, then a generator update) with
+//     G: 100 -> Dense(256, leaky_relu 0.2) -> Dense(784, tanh) and
+//     D: 784 -> Dense(256, leaky_relu 0.2) -> Dense(1, sigmoid), both Adam(2e-4, beta_1 0.5).
+//
+// The Sequential models use Model::train_on_batch (compiled without metrics, so the step is
+// the optimisation alone). Items per second are samples per second.
+// Run: build/bench/benchmarks/training_bench --benchmark_repetitions=3
+//        --benchmark_report_aggregates_only=true
+// benchmarks/compare_pytorch.py runs it beside the same models in PyTorch (docs/PERFORMANCE.md).
+#include <benchmark/benchmark.h>
+
+#include <utility>
+
+#include <lamina/lamina.hpp>
+
+#include "bench_common.hpp"
+
+namespace {
+
+using lamina::Adam;
+using lamina::Conv2D;
+using lamina::Dense;
+using lamina::index_t;
+using lamina::Sequential;
+using lamina::Tensor;
+using lamina::bench::labels;
+using lamina::bench::uniform;
+
+/// Times model.train_on_batch(x, y).
+void run_train_on_batch(benchmark::State& state, lamina::Model<float>& model,
+                        const Tensor<float>& x, const Tensor<float>& y) {
+  for (auto _ : state) {
+    const double loss = model.train_on_batch(x, y);
+    benchmark::DoNotOptimize(loss);
+  }
+  state.SetItemsProcessed(state.iterations() * x.dim(0));
+}
+
+void BM_CnnTrainStep(benchmark::State& state) {
+  const index_t batch = state.range(0);
+  Sequential<float> model({.seed = 1});
+  model.add(Conv2D(32, {3, 3}, {.activation = "relu", .input_shape = {28, 28, 1}}));
+  model.add(lamina::MaxPooling2D({2, 2}));
+  model.add(Conv2D(64, {3, 3}, {.activation = "relu"}));
+  model.add(lamina::MaxPooling2D({2, 2}));
+  model.add(lamina::Flatten());
+  model.add(Dense(64, {.activation = "relu"}));
+  model.add(Dense(10, {.activation = "softmax"}));
+  model.compile("adam", "sparse_categorical_crossentropy");
+  run_train_on_batch(state, model, uniform({batch, 28, 28, 1}, 1, 0.0f, 1.0f),
+                     labels(batch, 10, 2));
+}
+BENCHMARK(BM_CnnTrainStep)->Arg(32)->Arg(128)->Unit(benchmark::kMillisecond);
+
+void BM_RnnTrainStep(benchmark::State& state) {
+  const index_t batch = state.range(0);
+  Sequential<float> model({.seed = 1});
+  model.add(lamina::SimpleRNN(32, {.activation = "relu", .input_shape = {28, 28}}));
+  model.add(Dense(10, {.activation = "softmax"}));
+  model.compile("adam", "sparse_categorical_crossentropy");
+  run_train_on_batch(state, model, uniform({batch, 28, 28}, 1, 0.0f, 1.0f), labels(batch, 10, 2));
+}
+BENCHMARK(BM_RnnTrainStep)->Arg(32)->Unit(benchmark::kMillisecond);
+
+void BM_AutoencoderTrainStep(benchmark::State& state) {
+  const index_t batch = state.range(0);
+  Sequential<float> encoder({.name = "encoder", .seed = 1}),
+      decoder({.name = "decoder", .seed = 2});
+  encoder.add(Dense(32, {.activation = "relu", .input_shape = {784}}));
+  decoder.add(Dense(784, {.activation = "sigmoid", .input_shape = {32}}));
+  lamina::Autoencoder<float> model(std::move(encoder), std::move(decoder));
+  model.compile("adam", "binary_crossentropy");
+  const Tensor<float> x = uniform({batch, 784}, 1, 0.0f, 1.0f);
+  run_train_on_batch(state, model, x, x);
+}
+BENCHMARK(BM_AutoencoderTrainStep)->Arg(256)->Unit(benchmark::kMillisecond);
+
+void BM_GanTrainStep(benchmark::State& state) {
+  const index_t batch = state.range(0);
+  constexpr index_t kLatent = 100;
+  Sequential<float> g({.name = "generator", .seed = 1}), d({.name = "discriminator", .seed = 2});
+  g.add(Dense(256, {.activation = "leaky_relu", .input_shape = {kLatent}}));  // slope 0.2
+  g.add(Dense(784, {.activation = "tanh"}));
+  d.add(Dense(256, {.activation = "leaky_relu", .input_shape = {784}}));
+  d.add(Dense(1, {.activation = "sigmoid"}));
+  lamina::GAN<float> gan(std::move(g), std::move(d), kLatent);
+  gan.compile(Adam({.learning_rate = 2e-4, .beta_1 = 0.5}),
+              Adam({.learning_rate = 2e-4, .beta_1 = 0.5}));
+  const Tensor<float> real = uniform({batch, 784}, 1);
+  // One epoch over a single batch builds both optimizers (train_step alone does not).
+  gan.fit(real, {.epochs = 1, .batch_size = batch, .verbose = 0});
+  lamina::Generator latent(3);
+  for (auto _ : state) {
+    lamina::Logs logs = gan.train_step(real, 0.0, latent);
+    benchmark::DoNotOptimize(logs);
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+}
+BENCHMARK(BM_GanTrainStep)->Arg(64)->Unit(benchmark::kMillisecond);
+
+}  // namespace
