@@ -13,6 +13,10 @@
 #include <string>
 #include <system_error>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include <Eigen/Core>
 
 #include <lamina/lamina.hpp>
@@ -36,7 +40,7 @@ struct ExampleOptions {
   /// The data directory (four Fashion-MNIST IDX files).
   std::string data{};
   std::uint64_t seed = 0;
-  /// Threads for Eigen's kernels; 0 leaves Eigen's default.
+  /// Threads for the kernels (OpenMP's thread count); 0 leaves OpenMP's default.
   int threads = 0;
   /// Output directory (created by parse()).
   std::string out{};
@@ -46,8 +50,9 @@ struct ExampleOptions {
   bool expect_loss_decrease = false;
 };
 
-/// Whether Eigen can run its kernels on several threads in this build (it needs OpenMP).
-inline constexpr bool kEigenMultithreaded =
+/// Whether lamina's (and Eigen's) kernels can run on several threads in this build: they use
+/// OpenMP.
+inline constexpr bool kMultithreaded =
 #ifdef _OPENMP
     true;
 #else
@@ -90,10 +95,10 @@ class ExampleCli {
     app_.add_option("--seed", options_.seed, "Seed of the weights and the shuffling")
         ->capture_default_str();
     app_.add_option("--threads", options_.threads,
-                    kEigenMultithreaded
-                        ? "Threads for Eigen's kernels (0: Eigen's default)"
-                        : "Threads for Eigen's kernels (0: Eigen's default). This build has no "
-                          "OpenMP, so Eigen runs on one thread and the flag has no effect")
+                    kMultithreaded
+                        ? "Threads for the kernels (OpenMP; 0: OpenMP's default, all cores)"
+                        : "Threads for the kernels. This build has no OpenMP, so the kernels run "
+                          "on one thread and the flag has no effect")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     app_.add_option("--out", options_.out, "Output directory (history CSV, pictures)")
@@ -107,6 +112,15 @@ class ExampleCli {
                   "check)");
   }
 
+  /// The number of threads the kernels use.
+  static int threads() {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+  }
+
   /// For the example's own flags: `cli.app().add_option("--latent", latent, "...")`.
   CLI::App& app() { return app_; }
 
@@ -117,12 +131,18 @@ class ExampleCli {
     } catch (const CLI::ParseError& e) {
       std::exit(app_.exit(e));
     }
-    if (options_.threads > 0) Eigen::setNbThreads(options_.threads);
+    if (options_.threads > 0) {
+#ifdef _OPENMP
+      omp_set_num_threads(options_.threads);  // lamina's kernels
+#endif
+      Eigen::setNbThreads(options_.threads);
+    }
     std::filesystem::create_directories(options_.out);
     std::cout << options_.name << ": lamina " << LAMINA_VERSION_STRING << ", seed " << options_.seed
-              << ", Eigen threads " << Eigen::nbThreads()
-              << (kEigenMultithreaded ? "" : " (no OpenMP)") << ", output in " << options_.out
-              << "\n";
+              << ", "
+              << (kMultithreaded ? std::to_string(threads()) + " thread(s)"
+                                 : std::string("1 thread (built without OpenMP)"))
+              << ", output in " << options_.out << "\n";
     return options_;
   }
 
