@@ -8,7 +8,10 @@
 #include <sstream>
 #include <string>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 
+#include "lamina/core/shape.hpp"
 #include "lamina/models/history.hpp"
 
 namespace lamina {
