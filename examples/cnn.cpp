@@ -10,9 +10,6 @@
 
 #include <lamina/lamina.hpp>
 
-#include "lamina/io/image.hpp"
-
-#include "common/cli.hpp"
 #include "common/data.hpp"
 #include "common/report.hpp"
 
@@ -35,20 +32,9 @@ int main(int argc, char** argv) try {
   model.summary();
 
   examples::EpochTimer timer;
-  const History history = model.fit(x_train, y_train,
-                                    {.epochs = options.epochs,
-                                     .batch_size = options.batch_size,
-                                     .seed = options.seed,
-                                     .on_epoch_end = timer.callback()});
+  const History history = model.fit(x_train, y_train, examples::fit_options(options, timer));
 
-  const Logs test = model.evaluate(x_test, y_test, {.batch_size = 256});
-  std::cout << "Test loss: " << test.at("loss") << ", test accuracy: " << test.at("accuracy")
-            << "\n";
-
-  const Tensor<float> shown = x_test.slice(0, std::min<index_t>(64, x_test.dim(0)));
-  examples::save_prediction_grid(options.out + "/predictions.png", shown,
-                                 examples::argmax_rows(model.predict(shown)), y_test,
-                                 examples::fashion_mnist_short_names());
+  examples::report_classifier(model, options, x_test, y_test, x_test);
   return examples::finish(options, history, timer);
 } catch (const lamina::Error& e) {
   std::cerr << "cnn: error: " << e.what() << "\n";

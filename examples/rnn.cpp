@@ -9,9 +9,6 @@
 
 #include <lamina/lamina.hpp>
 
-#include "lamina/io/image.hpp"
-
-#include "common/cli.hpp"
 #include "common/data.hpp"
 #include "common/report.hpp"
 
@@ -21,7 +18,7 @@ int main(int argc, char** argv) try {
                            {.name = "rnn", .epochs = 10, .batch_size = 32});
   const examples::ExampleOptions options = cli.parse(argc, argv);
   const auto [images_train, y_train, images_test, y_test] = examples::load_data(options);
-  // [n, 28, 28, 1] images as [n, 28, 28] sequences: 28 timesteps (rows) of 28 features.
+  // Images [n, 28, 28, 1] as sequences [n, 28, 28]: 28 timesteps (rows) of 28 features.
   const Tensor<float> x_train = images_train.reshape({-1, 28, 28});
   const Tensor<float> x_test = images_test.reshape({-1, 28, 28});
 
@@ -32,20 +29,9 @@ int main(int argc, char** argv) try {
   model.summary();
 
   examples::EpochTimer timer;
-  const History history = model.fit(x_train, y_train,
-                                    {.epochs = options.epochs,
-                                     .batch_size = options.batch_size,
-                                     .seed = options.seed,
-                                     .on_epoch_end = timer.callback()});
+  const History history = model.fit(x_train, y_train, examples::fit_options(options, timer));
 
-  const Logs test = model.evaluate(x_test, y_test, {.batch_size = 256});
-  std::cout << "Test loss: " << test.at("loss") << ", test accuracy: " << test.at("accuracy")
-            << "\n";
-
-  const index_t shown = std::min<index_t>(64, x_test.dim(0));
-  examples::save_prediction_grid(options.out + "/predictions.png", images_test.slice(0, shown),
-                                 examples::argmax_rows(model.predict(x_test.slice(0, shown))),
-                                 y_test, examples::fashion_mnist_short_names());
+  examples::report_classifier(model, options, x_test, y_test, images_test);
   return examples::finish(options, history, timer);
 } catch (const lamina::Error& e) {
   std::cerr << "rnn: error: " << e.what() << "\n";

@@ -22,6 +22,7 @@
 #include "lamina/io/image.hpp"
 
 #include "common/cli.hpp"
+#include "common/data.hpp"
 
 namespace lamina::examples {
 
@@ -115,6 +116,14 @@ inline int finish(const ExampleOptions& options, const History& history, const E
   return 0;
 }
 
+/// fit's options from the command line, with `timer` timing each epoch.
+inline FitOptions<float> fit_options(const ExampleOptions& options, EpochTimer& timer) {
+  return {.epochs = options.epochs,
+          .batch_size = options.batch_size,
+          .seed = options.seed,
+          .on_epoch_end = timer.callback()};
+}
+
 /// The index of the largest value in each row of probs [n, classes].
 inline std::vector<int> argmax_rows(const Tensor<float>& probs) {
   const index_t n = probs.dim(0), k = probs.dim(1);
@@ -146,6 +155,22 @@ inline int save_prediction_grid(const std::string& path, const Tensor<float>& im
   std::cout << "Wrote " << path << ": " << n << " test images, predicted class above the true "
             << "one; " << wrong << " wrong (red)\n";
   return wrong;
+}
+
+/// The end of a Fashion-MNIST classifier example: evaluates the model on x_test, prints the
+/// test loss and accuracy, and writes options.out/predictions.png for the first 64 test images
+/// (`images_test` [n, 28, 28, 1] show what x_test holds in the model's input shape).
+inline Logs report_classifier(Model<float>& model, const ExampleOptions& options,
+                              const Tensor<float>& x_test, const Tensor<float>& y_test,
+                              const Tensor<float>& images_test) {
+  const Logs test = model.evaluate(x_test, y_test, {.batch_size = 256});
+  std::cout << "Test loss: " << test.at("loss") << ", test accuracy: " << test.at("accuracy")
+            << "\n";
+  const index_t shown = std::min<index_t>(64, x_test.dim(0));
+  save_prediction_grid(options.out + "/predictions.png", images_test.slice(0, shown),
+                       argmax_rows(model.predict(x_test.slice(0, shown))), y_test,
+                       fashion_mnist_short_names());
+  return test;
 }
 
 }  // namespace lamina::examples
