@@ -285,10 +285,15 @@ void print_block(std::ostream& out, const T* data, const Shape& shape, int axis,
   const index_t inner = block_size(shape, axis);
   const bool innermost = axis + 1 == shape.rank();
   // Between blocks: a comma, one newline per axis below this one, and the indent.
-  const std::string separator =
-      innermost ? ", "
-                : "," + std::string(static_cast<std::size_t>(shape.rank() - axis - 1), '\n') +
-                      std::string(static_cast<std::size_t>(indent + 1), ' ');
+  // (Built with append: GCC 12 at -O3 flags `"," + std::string(...)` with a false
+  // -Wstringop-overflow.)
+  std::string separator = ",";
+  if (innermost) {
+    separator += ' ';
+  } else {
+    separator.append(static_cast<std::size_t>(shape.rank() - axis - 1), '\n');
+    separator.append(static_cast<std::size_t>(indent + 1), ' ');
+  }
   out << '[';
   for (index_t i = 0; i < n; ++i) {
     if (i > 0) out << separator;
