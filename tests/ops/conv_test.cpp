@@ -108,7 +108,7 @@ TEST(ConvGrad, OnlyOneInputRequiringGrad) {
   const Tensor<double> up = random_tensor({2, 3, 6, 3}, 42);
   conv2d(x, k, o).backward(up);
 
-  // Kernel constant: the patches are dropped, dX must not change.
+  // Kernel constant: no dK is computed, dX must not change.
   V x1(xt.clone(), true), k1(kt.clone());
   conv2d(x1, k1, o).backward(up);
   expect_tensor_near(x1.grad(), xt.shape(), x.grad().to_vector(), 1e-12);
@@ -120,12 +120,44 @@ TEST(ConvGrad, OnlyOneInputRequiringGrad) {
   expect_tensor_near(k2.grad(), kt.shape(), k.grad().to_vector(), 1e-12);
   EXPECT_FALSE(x2.has_grad());
 
-  // The kernel starts requiring grad after the forward dropped the patches: they are rebuilt.
+  // The kernel starts requiring grad after the forward: its gradient is still computed.
   V x3(xt.clone(), true), k3(kt.clone());
   V y3 = conv2d(x3, k3, o);
   k3.set_requires_grad(true);
   y3.backward(up);
   expect_tensor_near(k3.grad(), kt.shape(), k.grad().to_vector(), 1e-12);
+}
+
+// The batch is split into pieces of a few images (one patch matrix and GEMM each, on all
+// threads, the kernel gradient summed over per-thread partials): the result must not depend on
+// the split. Every image alone is the reference.
+TEST(ConvGrad, BatchPiecesAgreeWithImageByImage) {
+  const std::vector<ConvCase> cases = {
+      {{11, 9, 8, 3}, {3, 3, 3, 4}, {.padding = Padding::same}},
+      {{13, 10, 10, 1}, {3, 3, 1, 5}, {}},
+      {{9, 4, 5, 6}, {1, 1, 6, 3}, {}},
+  };
+  std::uint64_t seed = 60;
+  for (const ConvCase& c : cases) {
+    SCOPED_TRACE(::testing::Message() << "x " << c.x << ", kernel " << c.kernel);
+    const Tensor<double> xt = random_tensor(c.x, seed), kt = random_tensor(c.kernel, seed + 1);
+    V x(xt, true), k(kt, true);
+    V y = conv2d(x, k, c.options);
+    const Tensor<double> up = random_tensor(y.shape(), seed + 2);
+    y.backward(up);
+    seed += 3;
+    Tensor<double> dk_sum(c.kernel);
+    const index_t n = c.x[0];
+    for (index_t i = 0; i < n; ++i) {
+      V xi(xt.slice(i, i + 1).clone(), true), ki(kt, true);
+      V yi = conv2d(xi, ki, c.options);
+      yi.backward(up.slice(i, i + 1).clone());
+      expect_tensor_near(y.value().slice(i, i + 1), yi.shape(), yi.value().to_vector(), 1e-12);
+      expect_tensor_near(x.grad().slice(i, i + 1), xi.shape(), xi.grad().to_vector(), 1e-12);
+      for (index_t j = 0; j < dk_sum.size(); ++j) dk_sum.data()[j] += ki.grad().data()[j];
+    }
+    expect_tensor_near(k.grad(), c.kernel, dk_sum.to_vector(), 1e-12);
+  }
 }
 
 TEST(ConvGrad, NoGradRecordsNothing) {

@@ -9,6 +9,7 @@
 #include "lamina/core/error.hpp"
 #include "lamina/core/tensor.hpp"
 #include "lamina/detail/eigen.hpp"
+#include "lamina/ops/parallel.hpp"
 
 namespace lamina {
 
@@ -156,35 +157,70 @@ void for_each_patch_span(const Window2D& w, Inside&& inside, Outside&& outside) 
   }
 }
 
-/// The patch matrix [batch * out_h * out_w, window_h * window_w * channels] of an NHWC input.
+/// im2col of the w.batch images at `x`: writes their patch matrix
+/// [w.batch * out_h * out_w, window_h * window_w * channels] to `cols`.
 template <class T>
-Tensor<T> im2col(const Tensor<T>& x, const Window2D& w) {
-  Tensor<T> cols = Tensor<T>::empty({w.positions(), w.window_h * w.window_w * w.channels});
-  const T* src = x.data();
-  T* dst = cols.data();
+void im2col(const T* x, const Window2D& w, T* cols) {
   for_each_patch_span(
       w,
       [&](index_t p, index_t i, index_t n) {
-        for (index_t k = 0; k < n; ++k) dst[p + k] = src[i + k];
+        for (index_t k = 0; k < n; ++k) cols[p + k] = x[i + k];
       },
-      [&](index_t p, index_t n) { std::fill_n(dst + p, n, T(0)); });
-  return cols;
+      [&](index_t p, index_t n) { std::fill_n(cols + p, n, T(0)); });
 }
 
-/// The adjoint of im2col: sums each patch-matrix entry back into the NHWC input it came from.
+/// The adjoint of im2col: overwrites the w.batch images at `x` with the sums of the patch-matrix
+/// entries that came from each input element.
 template <class T>
-Tensor<T> col2im(const Tensor<T>& cols, const Window2D& w) {
-  Tensor<T> x({w.batch, w.in_h, w.in_w, w.channels});
-  const T* src = cols.data();
-  T* dst = x.data();
+void col2im(const T* cols, const Window2D& w, T* x) {
+  std::fill_n(x, w.batch * w.in_h * w.in_w * w.channels, T(0));
   for_each_patch_span(
       w,
       [&](index_t p, index_t i, index_t n) {
-        for (index_t k = 0; k < n; ++k) dst[i + k] += src[p + k];
+        for (index_t k = 0; k < n; ++k) x[i + k] += cols[p + k];
       },
       [](index_t, index_t) {});
-  return x;
 }
+
+/// How conv2d splits a batch: pieces of `grain` images, each lowered to its own patch matrix
+/// (small enough to stay in a core's cache) and its own GEMM, on all threads.
+struct ConvPlan {
+  Window2D w;
+  index_t depth = 0, filters = 0;
+  /// Output pixels per image (rows of the patch matrix per image).
+  index_t pixels = 0;
+  /// 1x1 kernel with stride 1: the input is its own patch matrix.
+  bool pointwise = false;
+  index_t grain = 1;
+
+  ConvPlan(const Window2D& window, const Shape& kernel) : w(window) {
+    depth = kernel[0] * kernel[1] * kernel[2];
+    filters = kernel[3];
+    pixels = w.out_h * w.out_w;
+    pointwise = kernel[0] == 1 && kernel[1] == 1 && w.stride_h == 1 && w.stride_w == 1;
+    // At most ~256 KB of patches per piece, and about four pieces per thread to share out.
+    constexpr index_t kPatchValues = index_t{1} << 16;
+    const index_t fit = std::max<index_t>(1, kPatchValues / std::max<index_t>(1, pixels * depth));
+    const index_t share = (w.batch + 4 * max_threads() - 1) / (4 * max_threads());
+    grain = std::max<index_t>(1, std::min(fit, share));
+  }
+
+  /// The geometry of images [n0, n1) alone.
+  Window2D piece(index_t n0, index_t n1) const {
+    Window2D p = w;
+    p.batch = n1 - n0;
+    return p;
+  }
+  index_t image_size() const { return w.in_h * w.in_w * w.channels; }
+  /// The patch matrix of images [n0, n1) of x: x itself when pointwise, else im2col into `buf`.
+  template <class T>
+  const T* patches(const T* x, index_t n0, index_t n1, int slot) const {
+    if (pointwise) return x + n0 * image_size();
+    T* buf = scratch<T>(slot, (n1 - n0) * pixels * depth);
+    im2col(x + n0 * image_size(), piece(n0, n1), buf);
+    return buf;
+  }
+};
 
 }  // namespace detail
 
@@ -193,11 +229,12 @@ Tensor<T> col2im(const Tensor<T>& cols, const Window2D& w) {
 /// (Keras layout); returns [batch, out_h, out_w, filters] with out = floor((in - k) / s) + 1
 /// for `valid` and ceil(in / s) for `same` padding. Bias is added by the caller (broadcast add).
 ///
-/// Lowered to one GEMM: the im2col patch matrix P [batch * out_h * out_w, kh * kw * in_channels]
+/// Lowered to GEMMs: the im2col patch matrix P [batch * out_h * out_w, kh * kw * in_channels]
 /// times the kernel viewed as K [kh * kw * in_channels, filters] is the NHWC output itself.
-/// A 1x1 kernel with stride 1 needs no im2col (P is x). Like PyTorch, the forward keeps P for
-/// the backward only when the kernel requires a gradient (dK = Pᵀ dY); that trades memory
-/// (P is about kh * kw times the input) for not redoing im2col.
+/// The batch is split into pieces of a few images, each with its own patch matrix and GEMM, on
+/// all threads; a 1x1 kernel with stride 1 needs no im2col (P is x). The backward rebuilds each
+/// piece's patches rather than keeping P (about kh * kw times the input) from the forward:
+/// redoing im2col in cache costs less than writing P to memory and reading it back.
 template <class T>
 Variable<T> conv2d(const Variable<T>& x, const Variable<T>& kernel, Conv2DOptions options = {}) {
   const Shape& xs = x.shape();
@@ -210,37 +247,61 @@ Variable<T> conv2d(const Variable<T>& x, const Variable<T>& kernel, Conv2DOption
                     " must have a positive height and width");
   check<ShapeError>(xs[3] == ks[2], "conv2d: input ", xs, " has ", xs[3], " channels but kernel ",
                     ks, " expects ", ks[2]);
-  const detail::Window2D w = detail::window_2d("conv2d", xs, ks[0], ks[1], options.strides,
-                                               options.padding, "kernel " + ks.str());
-  const index_t rows = w.positions(), depth = ks[0] * ks[1] * ks[2], filters = ks[3];
-  const bool pointwise = ks[0] == 1 && ks[1] == 1 && w.stride_h == 1 && w.stride_w == 1;
-
-  Tensor<T> patches = pointwise ? x.value() : detail::im2col(x.value(), w);
-  Tensor<T> y = Tensor<T>::empty({w.batch, w.out_h, w.out_w, filters});
-  detail::matrix(y, rows, filters).noalias() =
-      detail::matrix(patches, rows, depth) * detail::matrix(kernel.value(), depth, filters);
-
-  const bool keep_patches = kernel.requires_grad();
-  if (!keep_patches) patches = Tensor<T>();
+  const detail::ConvPlan plan(detail::window_2d("conv2d", xs, ks[0], ks[1], options.strides,
+                                                options.padding, "kernel " + ks.str()),
+                              ks);
+  const index_t depth = plan.depth, filters = plan.filters;
+  Tensor<T> y = Tensor<T>::empty({plan.w.batch, plan.w.out_h, plan.w.out_w, filters});
+  {
+    const T* px = x.value().data();
+    const auto k = detail::matrix(kernel.value().data(), depth, filters);
+    T* py = y.data();
+    detail::parallel_for(plan.w.batch, plan.grain, [&](index_t n0, index_t n1, int) {
+      const index_t rows = (n1 - n0) * plan.pixels;
+      detail::matrix(py + n0 * plan.pixels * filters, rows, filters).noalias() =
+          detail::matrix(plan.patches(px, n0, n1, 0), rows, depth) * k;
+    });
+  }
   return Variable<T>::from_op(
       "conv2d", std::move(y), {x, kernel},
-      [w, rows, depth, filters, pointwise, keep_patches, patches, xv = x.value(),
-       kv = kernel.value()](const Tensor<T>& g, autograd::Gradients<T>& grads) {
-        // Y = P K  =>  dK = Pᵀ dY,  dP = dY Kᵀ,  dX = col2im(dP) (the adjoint of im2col)
-        const auto dy = detail::matrix(g, rows, filters);
-        if (grads.wants(1)) {
-          // P was dropped when the kernel did not require grad at forward time; rebuild it.
-          const Tensor<T> p = keep_patches ? patches : pointwise ? xv : detail::im2col(xv, w);
-          Tensor<T> dk = Tensor<T>::empty(kv.shape());
-          detail::matrix(dk, depth, filters).noalias() =
-              detail::matrix(p, rows, depth).transpose() * dy;
-          grads.add(1, std::move(dk));
-        }
-        if (grads.wants(0)) {
-          Tensor<T> dp = Tensor<T>::empty(pointwise ? xv.shape() : Shape{rows, depth});
-          detail::matrix(dp, rows, depth).noalias() =
-              dy * detail::matrix(kv, depth, filters).transpose();
-          grads.add(0, pointwise ? std::move(dp) : detail::col2im(dp, w));
+      [plan, xv = x.value(), kv = kernel.value()](const Tensor<T>& g,
+                                                  autograd::Gradients<T>& grads) {
+        // Y = P K  =>  dK = Pᵀ dY,  dP = dY Kᵀ,  dX = col2im(dP) (the adjoint of im2col);
+        // dK sums over the pieces, each thread into its own partial sum.
+        const index_t depth = plan.depth, filters = plan.filters, batch = plan.w.batch;
+        const bool want_x = grads.wants(0), want_k = grads.wants(1);
+        const int threads = detail::parallel_threads(batch, plan.grain);
+        Tensor<T> dk = want_k ? Tensor<T>({threads, depth, filters}) : Tensor<T>();
+        Tensor<T> dx = want_x ? Tensor<T>::empty(xv.shape()) : Tensor<T>();
+        const auto k = detail::matrix(kv.data(), depth, filters);
+        detail::parallel_for(batch, plan.grain, [&](index_t n0, index_t n1, int thread) {
+          const index_t rows = (n1 - n0) * plan.pixels;
+          const auto dy = detail::matrix(g.data() + n0 * plan.pixels * filters, rows, filters);
+          if (want_k) {
+            detail::matrix(dk.data() + thread * depth * filters, depth, filters).noalias() +=
+                detail::matrix(plan.patches(xv.data(), n0, n1, 0), rows, depth).transpose() * dy;
+          }
+          if (want_x) {
+            T* dxn = dx.data() + n0 * plan.image_size();
+            if (plan.pointwise) {
+              detail::matrix(dxn, rows, depth).noalias() = dy * k.transpose();
+            } else {
+              T* dp = detail::scratch<T>(1, rows * depth);
+              detail::matrix(dp, rows, depth).noalias() = dy * k.transpose();
+              detail::col2im(dp, plan.piece(n0, n1), dxn);
+            }
+          }
+        });
+        if (want_x) grads.add(0, std::move(dx));
+        if (want_k) {
+          T* sum = dk.data();
+          for (int t = 1; t < threads; ++t) {
+            const T* part = dk.data() + t * depth * filters;
+            for (index_t i = 0; i < depth * filters; ++i) sum[i] += part[i];
+          }
+          Tensor<T> first = dk.slice(0, 1).reshape(kv.shape());
+          dk = Tensor<T>();
+          grads.add(1, std::move(first));
         }
       });
 }

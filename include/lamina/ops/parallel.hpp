@@ -1,0 +1,97 @@
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <memory>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "lamina/core/shape.hpp"
+#include "lamina/core/storage.hpp"
+
+// Threads for the kernels. Compiled with OpenMP (-fopenmp), kernels split their work into
+// independent pieces (images of a batch, row blocks of a product) and run them on all of
+// OpenMP's threads; compiled without it, the same code runs serially. Eigen's own threading
+// is not used: its parallel GEMM makes the threads wait for each other inside every product,
+// which gains nothing on a CNN's small products and loses badly when the machine is busy
+// (one delayed thread stalls the other). Each piece is a serial Eigen product instead.
+
+namespace lamina::detail {
+
+/// How many threads a kernel may use: OpenMP's thread count, or 1 without OpenMP or inside a
+/// parallel region the caller already opened (kernels never nest).
+inline int max_threads() {
+#ifdef _OPENMP
+  return omp_in_parallel() ? 1 : omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+/// The number of threads parallel_for(n, grain, f) runs f on: one per piece, at most
+/// max_threads(). Kernels size per-thread accumulators with it.
+inline int parallel_threads(index_t n, index_t grain) {
+  grain = std::max<index_t>(grain, 1);
+  const index_t pieces = n <= 0 ? 0 : (n + grain - 1) / grain;
+  return static_cast<int>(std::max<index_t>(1, std::min<index_t>(max_threads(), pieces)));
+}
+
+/// While alive, Eigen's products on this thread run serially (through the calling thread's own
+/// OpenMP thread-count setting, which Eigen reads and which is restored on exit).
+class SerialEigen {
+ public:
+#ifdef _OPENMP
+  SerialEigen() : saved_(omp_get_max_threads()) { omp_set_num_threads(1); }
+  ~SerialEigen() { omp_set_num_threads(saved_); }
+#else
+  SerialEigen() = default;
+#endif
+  SerialEigen(const SerialEigen&) = delete;
+  SerialEigen& operator=(const SerialEigen&) = delete;
+
+ private:
+#ifdef _OPENMP
+  int saved_;
+#endif
+};
+
+/// Calls f(begin, end, thread) for consecutive pieces [begin, end) of [0, n), each at most
+/// `grain` long, where `thread` in [0, parallel_threads(n, grain)) is the calling thread's
+/// index (for per-thread accumulators). Pieces are handed out one at a time, so a thread the OS
+/// delays does not hold up the others. f runs concurrently on disjoint pieces and must not
+/// throw (an exception cannot leave an OpenMP region).
+template <class F>
+void parallel_for(index_t n, index_t grain, F&& f) {
+  if (n <= 0) return;
+  grain = std::max<index_t>(grain, 1);
+  const index_t pieces = (n + grain - 1) / grain;
+  const int threads = parallel_threads(n, grain);
+  if (threads == 1) {
+    [[maybe_unused]] const SerialEigen serial;
+    for (index_t p = 0; p < pieces; ++p) f(p * grain, std::min(n, (p + 1) * grain), 0);
+    return;
+  }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+  for (index_t p = 0; p < pieces; ++p)
+    f(p * grain, std::min(n, (p + 1) * grain), omp_get_thread_num());
+#endif
+}
+
+/// A per-thread buffer of at least n values of T, one per `slot` (0 to 3) so that a kernel can
+/// hold several at once. It is reused by later calls on the same thread (growing when needed),
+/// so a kernel must be done with it before it calls another kernel that uses the same slot.
+template <class T>
+T* scratch(int slot, index_t n) {
+  thread_local std::array<std::unique_ptr<Storage<T>>, 4> buffers;
+  std::unique_ptr<Storage<T>>& b = buffers[static_cast<std::size_t>(slot)];
+  if (!b || b->size() < n) {
+    b.reset();
+    b = std::make_unique<Storage<T>>(n);
+  }
+  return b->data();
+}
+
+}  // namespace lamina::detail
