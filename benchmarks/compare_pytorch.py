@@ -149,10 +149,10 @@ def max_rss_kb(time_v_stderr):
 def rss_comparison(args):
     """Peak RSS (and wall time) of one CNN training epoch on Fashion-MNIST, both sides."""
     print(f"\nPeak RSS of {args.rss_epochs} training epoch(s) of the tutorial CNN (batch 32, "
-          f"then the test set evaluated at batch 256) on {args.data}, {args.threads[0]} "
-          f"thread(s):")
+          f"then the test set evaluated at batch 256) on {args.data}, "
+          f"{args.rss_threads or args.threads[0]} thread(s):")
     results = {}
-    threads = args.threads[0]
+    threads = args.rss_threads or args.threads[0]
     cnn = args.cnn or os.path.join(args.build_dir, os.pardir, "examples", "cnn")
     if os.path.exists(cnn):
         with tempfile.TemporaryDirectory() as out_dir:
@@ -258,6 +258,8 @@ def main():
     parser.add_argument("--only", default="", help="regex: run only the cases whose label matches")
     parser.add_argument("--skip-rss", action="store_true", help="skip the peak-RSS epochs")
     parser.add_argument("--rss-epochs", type=int, default=1)
+    parser.add_argument("--rss-threads", type=int, default=0,
+                        help="threads of the RSS epochs (default: the first of --threads)")
     parser.add_argument("--cnn", default="",
                         help="lamina's cnn example (default: BUILD_DIR/../examples/cnn)")
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist",

@@ -2,7 +2,7 @@
 // gradients, forward, loss, backward, optimizer step. Data is fixed random (inputs uniform,
 // labels uniform over the classes), the same batch every step.
 //
-//   BM_CnnTrainStep/<batch>: the tutorial CNN (docs: ../shared/DESIGN.md), Conv2D(32, 3x3, relu)
+//   BM_CnnTrainStep/<batch>: the Keras tutorial CNN (examples/cnn.cpp), Conv2D(32, 3x3, relu)
 //     -> MaxPooling2D -> Conv2D(64, 3x3, relu) -> MaxPooling2D -> Flatten -> Dense(64, relu)
 //     -> Dense(10, softmax) on [batch, 28, 28, 1]; Adam, sparse categorical cross-entropy;
 //   BM_RnnTrainStep/32: SimpleRNN(32, relu) on [32, 28, 28] -> Dense(10, softmax), the same
