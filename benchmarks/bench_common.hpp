@@ -31,6 +31,22 @@ inline Tensor<float> labels(index_t n, index_t classes, std::uint64_t seed) {
   return y;
 }
 
+/// The Keras tutorial CNN (examples/cnn.cpp): Conv2D(32, 3x3, relu) -> MaxPooling2D ->
+/// Conv2D(64, 3x3, relu) -> MaxPooling2D -> Flatten -> Dense(64, relu) -> Dense(10, softmax) on
+/// [batch, 28, 28, 1], compiled with Adam and sparse categorical cross-entropy (no metrics).
+inline Sequential<float> tutorial_cnn() {
+  Sequential<float> model({.seed = 1});
+  model.add(Conv2D(32, {3, 3}, {.activation = "relu", .input_shape = {28, 28, 1}}));
+  model.add(MaxPooling2D({2, 2}));
+  model.add(Conv2D(64, {3, 3}, {.activation = "relu"}));
+  model.add(MaxPooling2D({2, 2}));
+  model.add(Flatten());
+  model.add(Dense(64, {.activation = "relu"}));
+  model.add(Dense(10, {.activation = "softmax"}));
+  model.compile("adam", "sparse_categorical_crossentropy");
+  return model;
+}
+
 /// Puts the number of threads Eigen's kernels may use into the benchmark's context (the JSON
 /// "context" object), so that a reader of the results sees how many cores lamina ran on.
 /// Without OpenMP Eigen runs every kernel on one thread, whatever OMP_NUM_THREADS says.

@@ -146,42 +146,45 @@ def max_rss_kb(time_v_stderr):
     return int(m.group(1)) if m else None
 
 
+def timed_run(side, cmd):
+    """Runs cmd under /usr/bin/time -v; returns (completed process, wall seconds), or None after
+    printing why it failed."""
+    cmd = ["/usr/bin/time", "-v"] + cmd
+    print(f"  {side + ':':8s} " + " ".join(cmd))
+    t0 = time.perf_counter()
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if run.returncode != 0:
+        print(f"    failed ({run.returncode}):\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
+        return None
+    return run, wall
+
+
 def rss_comparison(args):
     """Peak RSS (and wall time) of one CNN training epoch on Fashion-MNIST, both sides."""
-    print(f"\nPeak RSS of {args.rss_epochs} training epoch(s) of the tutorial CNN (batch 32, "
-          f"then the test set evaluated at batch 256) on {args.data}, "
-          f"{args.rss_threads or args.threads[0]} thread(s):")
-    results = {}
     threads = args.rss_threads or args.threads[0]
+    print(f"\nPeak RSS of {args.rss_epochs} training epoch(s) of the tutorial CNN (batch 32, "
+          f"then the test set evaluated at batch 256) on {args.data}, {threads} thread(s):")
+    results = {}
     cnn = args.cnn or os.path.join(args.build_dir, os.pardir, "examples", "cnn")
     if os.path.exists(cnn):
         with tempfile.TemporaryDirectory() as out_dir:
-            cmd = ["/usr/bin/time", "-v", cnn, "--epochs", str(args.rss_epochs),
-                   "--batch-size", "32", "--threads", str(threads), "--data", args.data,
-                   "--out", out_dir]
-            print("  lamina:  " + " ".join(cmd))
-            t0 = time.perf_counter()
-            run = subprocess.run(cmd, capture_output=True, text=True)
-            wall = time.perf_counter() - t0
-        if run.returncode != 0:
-            print(f"    failed ({run.returncode}):\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
-        else:
+            done = timed_run("lamina", [cnn, "--epochs", str(args.rss_epochs), "--batch-size",
+                                        "32", "--threads", str(threads), "--data", args.data,
+                                        "--out", out_dir])
+        if done:
+            run, wall = done
             results["lamina"] = (max_rss_kb(run.stderr), wall)
             for line in run.stdout.splitlines():
                 if line.startswith(("Epoch", "Test")) or "/step" in line:
                     print("    " + line.strip().split("\r")[-1])
     else:
         print(f"  lamina:  no cnn example at {cnn} (build it, or pass --cnn PATH); skipped")
-    cmd = ["/usr/bin/time", "-v", sys.executable, os.path.join(HERE, "pytorch_models.py"),
-           "cnn-epoch", "--epochs", str(args.rss_epochs), "--threads", str(threads),
-           "--data", args.data]
-    print("  PyTorch: " + " ".join(cmd))
-    t0 = time.perf_counter()
-    run = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    if run.returncode != 0:
-        print(f"    failed ({run.returncode}):\n{run.stderr[-2000:]}")
-    else:
+    done = timed_run("PyTorch", [sys.executable, os.path.join(HERE, "pytorch_models.py"),
+                                 "cnn-epoch", "--epochs", str(args.rss_epochs), "--threads",
+                                 str(threads), "--data", args.data])
+    if done:
+        run, wall = done
         for line in run.stdout.splitlines():
             print("    " + line)
         m = re.search(r"ru_maxrss_kb (\d+)", run.stdout)

@@ -29,7 +29,6 @@
 namespace {
 
 using lamina::Adam;
-using lamina::Conv2D;
 using lamina::Dense;
 using lamina::index_t;
 using lamina::Sequential;
@@ -49,15 +48,7 @@ void run_train_on_batch(benchmark::State& state, lamina::Model<float>& model,
 
 void BM_CnnTrainStep(benchmark::State& state) {
   const index_t batch = state.range(0);
-  Sequential<float> model({.seed = 1});
-  model.add(Conv2D(32, {3, 3}, {.activation = "relu", .input_shape = {28, 28, 1}}));
-  model.add(lamina::MaxPooling2D({2, 2}));
-  model.add(Conv2D(64, {3, 3}, {.activation = "relu"}));
-  model.add(lamina::MaxPooling2D({2, 2}));
-  model.add(lamina::Flatten());
-  model.add(Dense(64, {.activation = "relu"}));
-  model.add(Dense(10, {.activation = "softmax"}));
-  model.compile("adam", "sparse_categorical_crossentropy");
+  Sequential<float> model = lamina::bench::tutorial_cnn();
   run_train_on_batch(state, model, uniform({batch, 28, 28, 1}, 1, 0.0f, 1.0f),
                      labels(batch, 10, 2));
 }
