@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "lamina/ops/activation.hpp"
+#include "lamina/ops/arithmetic.hpp"
 #include "support/op_check.hpp"
 #include "support/reference.hpp"
 
@@ -158,6 +160,59 @@ TEST(ConvGrad, BatchPiecesAgreeWithImageByImage) {
     }
     expect_tensor_near(k.grad(), c.kernel, dk_sum.to_vector(), 1e-12);
   }
+}
+
+// conv2d(x, kernel, bias, {.activation}) applies bias and activation inside the op: it must
+// equal the composition of the separate ops, values and gradients of all three inputs.
+TEST(ConvFused, BiasAndActivationMatchSeparateOps) {
+  const Conv2DOptions geometry{.strides = {2, 1}, .padding = Padding::same};
+  std::uint64_t seed = 80;
+  for (const std::string act : {"linear", "relu", "sigmoid", "tanh", "leaky_relu", "elu"}) {
+    SCOPED_TRACE(act);
+    const Tensor<double> xt = random_tensor({5, 6, 5, 3}, seed),
+                         kt = random_tensor({3, 3, 3, 4}, seed + 1),
+                         bt = random_tensor({4}, seed + 2);
+    V x(xt, true), k(kt, true), b(bt, true);
+    Conv2DOptions o = geometry;
+    o.activation = act;
+    V y = conv2d(x, k, b, o);
+    const Tensor<double> up = random_tensor(y.shape(), seed + 3);
+    y.backward(up);
+    V x2(xt, true), k2(kt, true), b2(bt, true);
+    V y2 = activation_by_name<double>(act)(add(conv2d(x2, k2, geometry), b2));
+    y2.backward(up);
+    seed += 4;
+    expect_tensor_near(y.value(), y2.shape(), y2.value().to_vector(), 1e-12);
+    expect_tensor_near(x.grad(), xt.shape(), x2.grad().to_vector(), 1e-12);
+    expect_tensor_near(k.grad(), kt.shape(), k2.grad().to_vector(), 1e-12);
+    expect_tensor_near(b.grad(), bt.shape(), b2.grad().to_vector(), 1e-12);
+  }
+}
+
+TEST(ConvFused, GradientsMatchFiniteDifferences) {
+  std::uint64_t seed = 100;
+  for (const std::string act : {"linear", "relu", "sigmoid", "tanh", "leaky_relu", "elu"}) {
+    SCOPED_TRACE(act);
+    const Conv2DOptions o{.padding = Padding::same, .activation = act};
+    expect_gradients_match([o](const std::vector<V>& v) { return conv2d(v[0], v[1], v[2], o); },
+                           {random_tensor({2, 5, 4, 2}, seed),
+                            random_tensor({3, 2, 2, 3}, seed + 1), random_tensor({3}, seed + 2)});
+    // Without a bias, and with only the kernel requiring grad through the activation.
+    expect_gradients_match(
+        [o](const std::vector<V>& v) {
+          return conv2d(V(Tensor<double>::ones({1, 4, 4, 2})), v[0], o);
+        },
+        {random_tensor({2, 2, 2, 3}, seed + 3)});
+    seed += 4;
+  }
+}
+
+TEST(ConvFused, BadBiasOrActivationNamesTheProblem) {
+  const V x(Tensor<double>::zeros({2, 6, 6, 3})), k(Tensor<double>::zeros({3, 3, 3, 4}));
+  expect_error<ShapeError>([&] { conv2d(x, k, V(Tensor<double>::zeros({3}))); },
+                           {"conv2d", "bias [3]", "4 filters", "[3, 3, 3, 4]"});
+  expect_error<ValueError>([&] { conv2d(x, k, {.activation = "softmax"}); },
+                           {"conv2d", "'softmax'", "relu", "sigmoid"});
 }
 
 TEST(ConvGrad, NoGradRecordsNothing) {

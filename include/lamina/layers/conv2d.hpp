@@ -9,7 +9,6 @@
 #include "lamina/layers/initializers.hpp"
 #include "lamina/layers/layer.hpp"
 #include "lamina/ops/activation.hpp"
-#include "lamina/ops/arithmetic.hpp"
 #include "lamina/ops/conv.hpp"
 
 namespace lamina {
@@ -93,11 +92,16 @@ class Conv2D : public Layer<T> {
     return {out[1], out[2], out[3]};
   }
   Variable<T> forward(const Variable<T>& x) override {
-    return activation_(forward_pre_activation(x));
+    // Bias and an elementwise activation run inside the conv2d op, on each piece of the batch
+    // while it is in cache; others (softmax) follow as their own op.
+    if (!detail::is_pointwise(options_.activation)) return activation_(forward_pre_activation(x));
+    Conv2DOptions o = conv_options();
+    o.activation = options_.activation;
+    return options_.use_bias ? conv2d(x, kernel_, bias_, o) : conv2d(x, kernel_, o);
   }
   Variable<T> forward_pre_activation(const Variable<T>& x) override {
-    Variable<T> y = conv2d(x, kernel_, conv_options());
-    return options_.use_bias ? add(y, bias_) : y;
+    return options_.use_bias ? conv2d(x, kernel_, bias_, conv_options())
+                             : conv2d(x, kernel_, conv_options());
   }
 
  private:

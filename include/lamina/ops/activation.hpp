@@ -1,7 +1,9 @@
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -19,18 +21,117 @@ namespace lamina {
 
 namespace detail {
 
-/// 1 / (1 + e^-x) without overflow: with z = e^-|x| (never above 1), 1 / (1 + z) for x >= 0
-/// and z / (1 + z) for x < 0.
+/// y = 1 / (1 + e^-x) without overflow: with z = e^-|x| (never above 1), 1 / (1 + z) for x >= 0
+/// and z / (1 + z) for x < 0. `y` may be `x` (in place).
+template <class T>
+void sigmoid_values(const T* x, T* y, index_t n) {
+  constexpr index_t kChunk = 256;
+  T z[kChunk];
+  for (index_t i0 = 0; i0 < n; i0 += kChunk) {
+    const index_t m = std::min(kChunk, n - i0);
+    VectorMap<T>(z, m).array() = (-ConstVectorMap<T>(x + i0, m).array().abs()).exp();
+    flush_subnormals(z, m);
+    for (index_t i = 0; i < m; ++i) y[i0 + i] = (x[i0 + i] >= T(0) ? T(1) : z[i]) / (T(1) + z[i]);
+  }
+}
+
 template <class T>
 Tensor<T> sigmoid_kernel(const Tensor<T>& x) {
   Tensor<T> y = Tensor<T>::empty(x.shape());
-  vector(y).array() = (-vector(x).array().abs()).exp();
-  flush_subnormals(y.data(), y.size());
-  const T* xs = x.data();
-  T* ys = y.data();
-  const index_t n = y.size();
-  for (index_t i = 0; i < n; ++i) ys[i] = (xs[i] >= T(0) ? T(1) : ys[i]) / (T(1) + ys[i]);
+  sigmoid_values(x.data(), y.data(), y.size());
   return y;
+}
+
+/// y = alpha (e^x - 1) for x <= 0, x above; `y` may be `x`.
+template <class T>
+void elu_values(const T* x, T* y, index_t n, T alpha) {
+  constexpr index_t kChunk = 256;
+  T e[kChunk];
+  for (index_t i0 = 0; i0 < n; i0 += kChunk) {
+    const index_t m = std::min(kChunk, n - i0);
+    VectorMap<T>(e, m).array() = alpha * ConstVectorMap<T>(x + i0, m).array().expm1();
+    for (index_t i = 0; i < m; ++i) y[i0 + i] = x[i0 + i] > T(0) ? x[i0 + i] : e[i];
+  }
+}
+
+/// The activations that an op producing a matrix (conv2d, dense) can apply to its result in
+/// place, each with its Keras default parameter: elementwise, and with a derivative that the
+/// output alone determines, so the op keeps only its output for the backward.
+enum class Pointwise { linear, relu, sigmoid, tanh, leaky_relu, elu };
+
+/// The default parameters of leaky_relu (Keras 3) and elu, also used when they are fused.
+inline constexpr double kLeakyReluSlope = 0.2, kEluAlpha = 1.0;
+
+/// y = act(y + bias) in place over a rows x cols row-major block; `bias` [cols] may be null.
+template <class T>
+void bias_activation(T* y, index_t rows, index_t cols, const T* bias, Pointwise act) {
+  if (bias) {
+    for (index_t r = 0; r < rows; ++r) {
+      T* yr = y + r * cols;
+      for (index_t c = 0; c < cols; ++c) yr[c] += bias[c];
+    }
+  }
+  const index_t n = rows * cols;
+  switch (act) {
+    case Pointwise::linear:
+      break;
+    case Pointwise::relu:  // x < 0 ? 0 : x keeps NaN, as relu()
+      for (index_t i = 0; i < n; ++i) y[i] = y[i] < T(0) ? T(0) : y[i];
+      break;
+    case Pointwise::sigmoid:
+      sigmoid_values(y, y, n);
+      break;
+    case Pointwise::tanh:
+      VectorMap<T>(y, n).array() = VectorMap<T>(y, n).array().tanh();
+      break;
+    case Pointwise::leaky_relu: {
+      const T s = T(kLeakyReluSlope);
+      for (index_t i = 0; i < n; ++i) y[i] = y[i] > T(0) ? y[i] : s * y[i];
+      break;
+    }
+    case Pointwise::elu:
+      elu_values(y, y, n, T(kEluAlpha));
+      break;
+  }
+}
+
+/// The backward of the activation in bias_activation, over n values: dz = g * act'(z), with
+/// act'(z) found from the output a = act(z). `dz` may be `g`.
+template <class T>
+void bias_activation_backward(const T* g, const T* a, T* dz, index_t n, Pointwise act) {
+  switch (act) {
+    case Pointwise::linear:  // 1
+      if (dz != g) std::copy_n(g, n, dz);
+      break;
+    case Pointwise::relu:  // [z > 0] = [a > 0]
+      for (index_t i = 0; i < n; ++i) dz[i] = a[i] > T(0) ? g[i] : T(0);
+      break;
+    case Pointwise::sigmoid:  // a (1 - a)
+      for (index_t i = 0; i < n; ++i) dz[i] = g[i] * a[i] * (T(1) - a[i]);
+      break;
+    case Pointwise::tanh:  // 1 - a^2
+      for (index_t i = 0; i < n; ++i) dz[i] = g[i] * (T(1) - a[i] * a[i]);
+      break;
+    case Pointwise::leaky_relu: {  // 1 for z > 0 (a > 0, as the slope is positive), slope else
+      const T s = T(kLeakyReluSlope);
+      for (index_t i = 0; i < n; ++i) dz[i] = a[i] > T(0) ? g[i] : s * g[i];
+      break;
+    }
+    case Pointwise::elu: {  // 1 for z > 0, alpha e^z = a + alpha otherwise
+      const T alpha = T(kEluAlpha);
+      for (index_t i = 0; i < n; ++i) dz[i] = a[i] > T(0) ? g[i] : g[i] * (a[i] + alpha);
+      break;
+    }
+  }
+}
+
+/// sums[c] += the sum of column c of a rows x cols row-major block (a bias gradient).
+template <class T>
+void add_column_sums(const T* m, index_t rows, index_t cols, T* sums) {
+  for (index_t r = 0; r < rows; ++r) {
+    const T* mr = m + r * cols;
+    for (index_t c = 0; c < cols; ++c) sums[c] += mr[c];
+  }
 }
 
 }  // namespace detail
@@ -57,7 +158,8 @@ Variable<T> relu(const Variable<T>& x) {
 /// x for x > 0, negative_slope * x otherwise (Keras 3 default slope 0.2); the gradient at 0 is
 /// negative_slope, as PyTorch.
 template <class T>
-Variable<T> leaky_relu(const Variable<T>& x, std::type_identity_t<T> negative_slope = T(0.2)) {
+Variable<T> leaky_relu(const Variable<T>& x,
+                       std::type_identity_t<T> negative_slope = T(detail::kLeakyReluSlope)) {
   check<ValueError>(std::isfinite(negative_slope),
                     "leaky_relu: negative_slope must be finite, got ", negative_slope);
   const T s = negative_slope;
@@ -72,14 +174,10 @@ Variable<T> leaky_relu(const Variable<T>& x, std::type_identity_t<T> negative_sl
 
 /// x for x > 0, alpha * (e^x - 1) otherwise (Keras and PyTorch default alpha 1).
 template <class T>
-Variable<T> elu(const Variable<T>& x, std::type_identity_t<T> alpha = T(1)) {
+Variable<T> elu(const Variable<T>& x, std::type_identity_t<T> alpha = T(detail::kEluAlpha)) {
   check<ValueError>(std::isfinite(alpha), "elu: alpha must be finite, got ", alpha);
   Tensor<T> y = Tensor<T>::empty(x.shape());
-  detail::vector(y).array() = alpha * detail::vector(x.value()).array().expm1();
-  const T* xs = x.value().data();
-  T* ys = y.data();
-  const index_t n = y.size();
-  for (index_t i = 0; i < n; ++i) ys[i] = xs[i] > T(0) ? xs[i] : ys[i];
+  detail::elu_values(x.value().data(), y.data(), y.size(), T(alpha));
   return Variable<T>::from_op(
       "elu", std::move(y), {x},
       [xv = x.value(), alpha](const Tensor<T>& g, autograd::Gradients<T>& grads) {
@@ -142,6 +240,8 @@ template <class T>
 struct NamedActivation {
   const char* name;
   Variable<T> (*fn)(const Variable<T>&);
+  /// How conv2d and dense apply it inside the op, if they can.
+  std::optional<Pointwise> fused;
 };
 
 /// The one list of activations known by name, in the order error messages show them.
@@ -149,16 +249,36 @@ template <class T>
 const std::vector<NamedActivation<T>>& activation_table() {
   using V = Variable<T>;
   static const std::vector<NamedActivation<T>> table{
-      {"linear", [](const V& x) { return linear(x); }},
-      {"relu", [](const V& x) { return relu(x); }},
-      {"sigmoid", [](const V& x) { return sigmoid(x); }},
-      {"tanh", [](const V& x) { return tanh(x); }},
-      {"softmax", [](const V& x) { return softmax(x, -1); }},
-      {"leaky_relu", [](const V& x) { return leaky_relu(x); }},
-      {"elu", [](const V& x) { return elu(x); }},
-      {"softplus", [](const V& x) { return softplus(x); }},
+      {"linear", [](const V& x) { return linear(x); }, Pointwise::linear},
+      {"relu", [](const V& x) { return relu(x); }, Pointwise::relu},
+      {"sigmoid", [](const V& x) { return sigmoid(x); }, Pointwise::sigmoid},
+      {"tanh", [](const V& x) { return tanh(x); }, Pointwise::tanh},
+      {"softmax", [](const V& x) { return softmax(x, -1); }, std::nullopt},
+      {"leaky_relu", [](const V& x) { return leaky_relu(x); }, Pointwise::leaky_relu},
+      {"elu", [](const V& x) { return elu(x); }, Pointwise::elu},
+      {"softplus", [](const V& x) { return softplus(x); }, std::nullopt},
   };
   return table;
+}
+
+/// Whether conv2d and dense can apply the activation `name` inside the op (softmax and
+/// softplus they cannot).
+inline bool is_pointwise(const std::string& name) {
+  for (const auto& a : activation_table<double>())
+    if (name == a.name) return a.fused.has_value();
+  return false;
+}
+
+/// The fusable activation called `name`; throws ValueError naming `op` and the valid names.
+inline Pointwise pointwise(const char* op, const std::string& name) {
+  std::string valid;
+  for (const auto& a : activation_table<double>()) {
+    if (!a.fused) continue;
+    if (name == a.name) return *a.fused;
+    valid += (valid.empty() ? "" : ", ") + std::string(a.name);
+  }
+  throw ValueError(std::string(op) + ": activation '" + name +
+                   "' cannot be applied inside the op; valid names: " + valid);
 }
 
 }  // namespace detail

@@ -4,11 +4,13 @@
 #include <array>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "lamina/autograd/variable.hpp"
 #include "lamina/core/error.hpp"
 #include "lamina/core/tensor.hpp"
 #include "lamina/detail/eigen.hpp"
+#include "lamina/ops/activation.hpp"
 #include "lamina/ops/parallel.hpp"
 
 namespace lamina {
@@ -36,6 +38,9 @@ struct Conv2DOptions {
   /// Step of the kernel along height and width.
   std::array<index_t, 2> strides{1, 1};
   Padding padding = Padding::valid;
+  /// Applied to the result inside the op: "linear" (none), "relu", "sigmoid", "tanh",
+  /// "leaky_relu" or "elu", with their Keras defaults.
+  std::string activation = "linear";
 };
 
 namespace detail {
@@ -224,19 +229,12 @@ struct ConvPlan {
 
 }  // namespace detail
 
-/// 2-D convolution (cross-correlation, as Keras Conv2D and torch.nn.functional.conv2d).
-/// x: [batch, height, width, in_channels]; kernel: [kernel_h, kernel_w, in_channels, filters]
-/// (Keras layout); returns [batch, out_h, out_w, filters] with out = floor((in - k) / s) + 1
-/// for `valid` and ceil(in / s) for `same` padding. Bias is added by the caller (broadcast add).
-///
-/// Lowered to GEMMs: the im2col patch matrix P [batch * out_h * out_w, kh * kw * in_channels]
-/// times the kernel viewed as K [kh * kw * in_channels, filters] is the NHWC output itself.
-/// The batch is split into pieces of a few images, each with its own patch matrix and GEMM, on
-/// all threads; a 1x1 kernel with stride 1 needs no im2col (P is x). The backward rebuilds each
-/// piece's patches rather than keeping P (about kh * kw times the input) from the forward:
-/// redoing im2col in cache costs less than writing P to memory and reading it back.
+namespace detail {
+
+/// conv2d with an optional bias (null when absent).
 template <class T>
-Variable<T> conv2d(const Variable<T>& x, const Variable<T>& kernel, Conv2DOptions options = {}) {
+Variable<T> conv2d(const Variable<T>& x, const Variable<T>& kernel, const Variable<T>* bias,
+                   const Conv2DOptions& options) {
   const Shape& xs = x.shape();
   const Shape& ks = kernel.shape();
   check<ShapeError>(xs.rank() == 4, "conv2d: input must be [batch, height, width, channels], got ",
@@ -247,63 +245,117 @@ Variable<T> conv2d(const Variable<T>& x, const Variable<T>& kernel, Conv2DOption
                     " must have a positive height and width");
   check<ShapeError>(xs[3] == ks[2], "conv2d: input ", xs, " has ", xs[3], " channels but kernel ",
                     ks, " expects ", ks[2]);
-  const detail::ConvPlan plan(detail::window_2d("conv2d", xs, ks[0], ks[1], options.strides,
-                                                options.padding, "kernel " + ks.str()),
-                              ks);
+  check<ShapeError>(!bias || bias->shape() == Shape{ks[3]}, "conv2d: bias ",
+                    bias ? bias->shape() : Shape{}, " does not match the ", ks[3],
+                    " filters of kernel ", ks, " (expected [", ks[3], "])");
+  const Pointwise act = pointwise("conv2d", options.activation);
+  const ConvPlan plan(
+      window_2d("conv2d", xs, ks[0], ks[1], options.strides, options.padding, "kernel " + ks.str()),
+      ks);
   const index_t depth = plan.depth, filters = plan.filters;
   Tensor<T> y = Tensor<T>::empty({plan.w.batch, plan.w.out_h, plan.w.out_w, filters});
   {
     const T* px = x.value().data();
-    const auto k = detail::matrix(kernel.value().data(), depth, filters);
+    const auto k = matrix(kernel.value().data(), depth, filters);
+    const T* b = bias ? bias->value().data() : nullptr;
     T* py = y.data();
-    detail::parallel_for(plan.w.batch, plan.grain, [&](index_t n0, index_t n1, int) {
+    parallel_for(plan.w.batch, plan.grain, [&](index_t n0, index_t n1, int) {
       const index_t rows = (n1 - n0) * plan.pixels;
-      detail::matrix(py + n0 * plan.pixels * filters, rows, filters).noalias() =
-          detail::matrix(plan.patches(px, n0, n1, 0), rows, depth) * k;
+      T* yn = py + n0 * plan.pixels * filters;
+      matrix(yn, rows, filters).noalias() = matrix(plan.patches(px, n0, n1, 0), rows, depth) * k;
+      bias_activation(yn, rows, filters, b, act);
     });
   }
+  std::vector<Variable<T>> inputs{x, kernel};
+  if (bias) inputs.push_back(*bias);
+  // The rule needs the output itself only to find act'(z) (never for "linear").
+  Tensor<T> kept = act == Pointwise::linear ? Tensor<T>() : y;
   return Variable<T>::from_op(
-      "conv2d", std::move(y), {x, kernel},
-      [plan, xv = x.value(), kv = kernel.value()](const Tensor<T>& g,
-                                                  autograd::Gradients<T>& grads) {
-        // Y = P K  =>  dK = Pᵀ dY,  dP = dY Kᵀ,  dX = col2im(dP) (the adjoint of im2col);
-        // dK sums over the pieces, each thread into its own partial sum.
+      "conv2d", std::move(y), std::move(inputs),
+      [plan, act, has_bias = bias != nullptr, yv = std::move(kept), xv = x.value(),
+       kv = kernel.value()](const Tensor<T>& g, autograd::Gradients<T>& grads) {
+        // Y = act(Z), Z = P K + b  =>  dZ = dY act'(Z),  db = sum over rows of dZ,  dK = Pᵀ dZ,
+        // dP = dZ Kᵀ,  dX = col2im(dP) (the adjoint of im2col). db and dK sum over the pieces,
+        // each thread into its own partial sums.
         const index_t depth = plan.depth, filters = plan.filters, batch = plan.w.batch;
         const bool want_x = grads.wants(0), want_k = grads.wants(1);
-        const int threads = detail::parallel_threads(batch, plan.grain);
-        Tensor<T> dk = want_k ? Tensor<T>({threads, depth, filters}) : Tensor<T>();
+        const bool want_b = has_bias && grads.wants(2);
+        const int threads = parallel_threads(batch, plan.grain);
+        // Per thread: dK [depth, filters] then db [filters].
+        const index_t part = (depth + 1) * filters;
+        Tensor<T> partial = want_k || want_b ? Tensor<T>({threads, part}) : Tensor<T>();
         Tensor<T> dx = want_x ? Tensor<T>::empty(xv.shape()) : Tensor<T>();
-        const auto k = detail::matrix(kv.data(), depth, filters);
-        detail::parallel_for(batch, plan.grain, [&](index_t n0, index_t n1, int thread) {
-          const index_t rows = (n1 - n0) * plan.pixels;
-          const auto dy = detail::matrix(g.data() + n0 * plan.pixels * filters, rows, filters);
+        const auto k = matrix(kv.data(), depth, filters);
+        parallel_for(batch, plan.grain, [&](index_t n0, index_t n1, int thread) {
+          const index_t rows = (n1 - n0) * plan.pixels, offset = n0 * plan.pixels * filters;
+          const T* dz = g.data() + offset;
+          T* sums = want_k || want_b ? partial.data() + thread * part : nullptr;
+          if (act != Pointwise::linear) {
+            T* buf = scratch<T>(2, rows * filters);
+            bias_activation_backward(dz, yv.data() + offset, buf, rows * filters, act);
+            dz = buf;
+          }
+          if (want_b) add_column_sums(dz, rows, filters, sums + depth * filters);
+          const auto dzm = matrix(dz, rows, filters);
           if (want_k) {
-            detail::matrix(dk.data() + thread * depth * filters, depth, filters).noalias() +=
-                detail::matrix(plan.patches(xv.data(), n0, n1, 0), rows, depth).transpose() * dy;
+            matrix(sums, depth, filters).noalias() +=
+                matrix(plan.patches(xv.data(), n0, n1, 0), rows, depth).transpose() * dzm;
           }
           if (want_x) {
             T* dxn = dx.data() + n0 * plan.image_size();
             if (plan.pointwise) {
-              detail::matrix(dxn, rows, depth).noalias() = dy * k.transpose();
+              matrix(dxn, rows, depth).noalias() = dzm * k.transpose();
             } else {
-              T* dp = detail::scratch<T>(1, rows * depth);
-              detail::matrix(dp, rows, depth).noalias() = dy * k.transpose();
-              detail::col2im(dp, plan.piece(n0, n1), dxn);
+              T* dp = scratch<T>(1, rows * depth);
+              matrix(dp, rows, depth).noalias() = dzm * k.transpose();
+              col2im(dp, plan.piece(n0, n1), dxn);
             }
           }
         });
         if (want_x) grads.add(0, std::move(dx));
+        if (!want_k && !want_b) return;
+        T* sum = partial.data();
+        for (int t = 1; t < threads; ++t) {
+          const T* p = partial.data() + t * part;
+          for (index_t i = 0; i < part; ++i) sum[i] += p[i];
+        }
         if (want_k) {
-          T* sum = dk.data();
-          for (int t = 1; t < threads; ++t) {
-            const T* part = dk.data() + t * depth * filters;
-            for (index_t i = 0; i < depth * filters; ++i) sum[i] += part[i];
-          }
-          Tensor<T> first = dk.slice(0, 1).reshape(kv.shape());
-          dk = Tensor<T>();
-          grads.add(1, std::move(first));
+          Tensor<T> dk = Tensor<T>::empty(kv.shape());
+          std::copy_n(sum, depth * filters, dk.data());
+          grads.add(1, std::move(dk));
+        }
+        if (want_b) {
+          Tensor<T> db = Tensor<T>::empty({filters});
+          std::copy_n(sum + depth * filters, filters, db.data());
+          grads.add(2, std::move(db));
         }
       });
+}
+
+}  // namespace detail
+
+/// 2-D convolution (cross-correlation, as Keras Conv2D and torch.nn.functional.conv2d), then
+/// options.activation. x: [batch, height, width, in_channels]; kernel: [kernel_h, kernel_w,
+/// in_channels, filters] (Keras layout); returns [batch, out_h, out_w, filters] with
+/// out = floor((in - k) / s) + 1 for `valid` and ceil(in / s) for `same` padding.
+///
+/// Lowered to GEMMs: the im2col patch matrix P [batch * out_h * out_w, kh * kw * in_channels]
+/// times the kernel viewed as K [kh * kw * in_channels, filters] is the NHWC output itself.
+/// The batch is split into pieces of a few images, each with its own patch matrix and GEMM, on
+/// all threads; a 1x1 kernel with stride 1 needs no im2col (P is x). The backward rebuilds each
+/// piece's patches rather than keeping P (about kh * kw times the input) from the forward:
+/// redoing im2col in cache costs less than writing P to memory and reading it back. Bias and
+/// activation are applied to each piece while it is in cache.
+template <class T>
+Variable<T> conv2d(const Variable<T>& x, const Variable<T>& kernel, Conv2DOptions options = {}) {
+  return detail::conv2d<T>(x, kernel, nullptr, options);
+}
+
+/// activation(conv2d(x, kernel) + bias) as one op; bias: [filters], added to every pixel.
+template <class T>
+Variable<T> conv2d(const Variable<T>& x, const Variable<T>& kernel, const Variable<T>& bias,
+                   Conv2DOptions options = {}) {
+  return detail::conv2d(x, kernel, &bias, options);
 }
 
 }  // namespace lamina
