@@ -18,6 +18,11 @@ LAMINA_PACKAGES=(
   libcli11-dev
 )
 
+# OpenMP threads that wait for work sleep instead of spinning: on a machine busier than its
+# core count (ctest -j2 with two OpenMP threads per test, or a shared box), spinning threads
+# steal the cores that the working ones need and make two threads 10x slower than one.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
+
 lamina_repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # True when Debian package $1 is installed (not merely known to dpkg, e.g. removed).
