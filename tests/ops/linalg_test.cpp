@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 #include <vector>
 
+#include "lamina/ops/activation.hpp"
+#include "lamina/ops/arithmetic.hpp"
 #include "support/op_check.hpp"
 
 namespace lamina {
@@ -146,6 +149,92 @@ TEST(LinalgGrad, TransposeAndPermute) {
         return permute(v[0], {3, 1, 0, 2});
       },
       {random_tensor({2, 3, 1, 4}, 19)});
+}
+
+/// a b by the textbook triple loop.
+Tensor<double> naive_matmul(const Tensor<double>& a, const Tensor<double>& b) {
+  const index_t m = a.dim(0), k = a.dim(1), n = b.dim(1);
+  Tensor<double> c({m, n});
+  for (index_t i = 0; i < m; ++i)
+    for (index_t j = 0; j < n; ++j)
+      for (index_t p = 0; p < k; ++p)
+        c.data()[i * n + j] += a.data()[i * k + p] * b.data()[p * n + j];
+  return c;
+}
+
+Tensor<double> transposed(const Tensor<double>& a) { return transpose(V(a)).value(); }
+
+// Products above a few hundred thousand multiply-adds are split into row blocks (column blocks
+// when the result is wide and short) on all threads; each must still be the whole product.
+TEST(LinalgGrad, LargeProductsSplitOverThreadsAgreeWithTheTripleLoop) {
+  for (const auto& [m, k, n] : {std::array<index_t, 3>{300, 200, 150}, {20, 300, 700}}) {
+    SCOPED_TRACE(::testing::Message() << m << "x" << k << "x" << n);
+    const Tensor<double> at = random_tensor({m, k}, 1), bt = random_tensor({k, n}, 2),
+                         up = random_tensor({m, n}, 3);
+    V a(at, true), b(bt, true);
+    V c = matmul(a, b);
+    c.backward(up);
+    expect_tensor_near(c.value(), {m, n}, naive_matmul(at, bt).to_vector(), 1e-10);
+    expect_tensor_near(a.grad(), {m, k}, naive_matmul(up, transposed(bt)).to_vector(), 1e-10);
+    expect_tensor_near(b.grad(), {k, n}, naive_matmul(transposed(at), up).to_vector(), 1e-10);
+  }
+}
+
+const std::vector<std::string> kFusable{"linear", "relu", "sigmoid", "tanh", "leaky_relu", "elu"};
+
+// dense(x, kernel, bias, activation) must equal matmul, add and the activation as separate ops,
+// in values and gradients, for small and large (split over threads) inputs of rank 2 and 3.
+TEST(DenseOp, MatchesSeparateOps) {
+  std::uint64_t seed = 20;
+  for (const Shape& xs : {Shape{4, 5}, Shape{2, 3, 5}, Shape{600, 5}}) {
+    for (const std::string& act : kFusable) {
+      SCOPED_TRACE(::testing::Message() << xs << " " << act);
+      const index_t units = xs[0] == 600 ? 300 : 3;
+      const Tensor<double> xt = random_tensor(xs, seed), wt = random_tensor({5, units}, seed + 1),
+                           bt = random_tensor({units}, seed + 2);
+      V x(xt, true), w(wt, true), b(bt, true);
+      V y = dense(x, w, b, act);
+      const Tensor<double> up = random_tensor(y.shape(), seed + 3);
+      y.backward(up);
+      V x2(xt, true), w2(wt, true), b2(bt, true);
+      V y2 = activation_by_name<double>(act)(add(matmul(x2, w2), b2));
+      y2.backward(up);
+      seed += 4;
+      expect_tensor_near(y.value(), y2.shape(), y2.value().to_vector(), 1e-12);
+      expect_tensor_near(x.grad(), xs, x2.grad().to_vector(), 1e-12);
+      expect_tensor_near(w.grad(), wt.shape(), w2.grad().to_vector(), 1e-12);
+      expect_tensor_near(b.grad(), bt.shape(), b2.grad().to_vector(), 1e-12);
+    }
+  }
+}
+
+TEST(DenseOp, GradientsMatchFiniteDifferences) {
+  std::uint64_t seed = 200;
+  for (const std::string& act : kFusable) {
+    SCOPED_TRACE(act);
+    expect_gradients_match([act](const std::vector<V>& v) { return dense(v[0], v[1], v[2], act); },
+                           {random_tensor({3, 4}, seed), random_tensor({4, 2}, seed + 1),
+                            random_tensor({2}, seed + 2)});
+    expect_gradients_match([act](const std::vector<V>& v) { return dense(v[0], v[1], act); },
+                           {random_tensor({2, 2, 3}, seed + 3), random_tensor({3, 2}, seed + 4)});
+    seed += 5;
+  }
+}
+
+TEST(DenseOp, BadShapesAndActivationsNameTheProblem) {
+  const V x(Tensor<double>::zeros({4, 5})), w(Tensor<double>::zeros({5, 3}));
+  expect_error<ShapeError>([&] { dense(x, V(Tensor<double>::zeros({5}))); },
+                           {"dense", "kernel", "[5]"});
+  expect_error<ShapeError>(
+      [&] {
+        dense(x, V(Tensor<double>::zeros({4, 3})));
+      },
+      {"dense: input [4, 5] does not match kernel [4, 3]"});
+  expect_error<ShapeError>([&] { dense(V(Tensor<double>::zeros({5})), w); },
+                           {"dense", "input [5]"});
+  expect_error<ShapeError>([&] { dense(x, w, V(Tensor<double>::zeros({5}))); },
+                           {"dense", "bias [5]", "[5, 3]"});
+  expect_error<ValueError>([&] { dense(x, w, "softmax"); }, {"dense", "'softmax'", "relu"});
 }
 
 TEST(LinalgErrors, MatmulInnerDimensionsExactMessage) {

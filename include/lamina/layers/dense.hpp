@@ -8,7 +8,6 @@
 #include "lamina/layers/initializers.hpp"
 #include "lamina/layers/layer.hpp"
 #include "lamina/ops/activation.hpp"
-#include "lamina/ops/arithmetic.hpp"
 #include "lamina/ops/linalg.hpp"
 
 namespace lamina {
@@ -59,17 +58,23 @@ class Dense : public Layer<T> {
                       ": expected input of rank >= 2 [batch, ..., features], got per-sample shape ",
                       input_shape);
     const index_t in = input_shape[input_shape.rank() - 1];
-    kernel_ = this->add_weight("kernel", initialize<T>(options_.kernel_initializer, {in, units_}, gen));
+    kernel_ =
+        this->add_weight("kernel", initialize<T>(options_.kernel_initializer, {in, units_}, gen));
     if (options_.use_bias)
       bias_ = this->add_weight("bias", initialize<T>(options_.bias_initializer, {units_}, gen));
     Shape out = input_shape;
     out[out.rank() - 1] = units_;
     return out;
   }
-  Variable<T> forward(const Variable<T>& x) override { return activation_(forward_pre_activation(x)); }
+  Variable<T> forward(const Variable<T>& x) override {
+    // Bias and an elementwise activation run inside the dense op, on each block of rows while
+    // it is in cache; others (softmax) follow as their own op.
+    if (!detail::is_pointwise(options_.activation)) return activation_(forward_pre_activation(x));
+    return options_.use_bias ? dense(x, kernel_, bias_, options_.activation)
+                             : dense(x, kernel_, options_.activation);
+  }
   Variable<T> forward_pre_activation(const Variable<T>& x) override {
-    Variable<T> y = matmul(x, kernel_);
-    return options_.use_bias ? add(y, bias_) : y;
+    return options_.use_bias ? dense(x, kernel_, bias_) : dense(x, kernel_);
   }
 
  private:

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <numeric>
+#include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -10,6 +13,8 @@
 #include "lamina/core/shape.hpp"
 #include "lamina/core/tensor.hpp"
 #include "lamina/detail/eigen.hpp"
+#include "lamina/ops/activation.hpp"
+#include "lamina/ops/parallel.hpp"
 
 namespace lamina {
 
@@ -89,6 +94,37 @@ Tensor<T> permute_copy(const Tensor<T>& x, const std::vector<int>& axes) {
 
 }  // namespace detail
 
+namespace detail {
+
+/// c_i = a_i b_i for `batch` row-major products [m, k] x [k, n] stored one after another, with
+/// a_i, b_i, c_i read through `op_a`, `op_b` (identity or transpose of the stored matrix): one
+/// product split over the threads, or several products shared out among them.
+template <class T, class OpA, class OpB>
+void batched_gemm(index_t batch, const T* a, index_t a_rows, index_t a_cols, const T* b,
+                  index_t b_rows, index_t b_cols, T* c, index_t c_rows, index_t c_cols, OpA op_a,
+                  OpB op_b) {
+  const auto product = [&](index_t i) {
+    return std::make_tuple(matrix(c + i * c_rows * c_cols, c_rows, c_cols),
+                           op_a(matrix(a + i * a_rows * a_cols, a_rows, a_cols)),
+                           op_b(matrix(b + i * b_rows * b_cols, b_rows, b_cols)));
+  };
+  if (batch == 1) {
+    auto [ci, ai, bi] = product(0);
+    return gemm(ci, ai, bi);
+  }
+  parallel_for(batch, 1, [&](index_t begin, index_t end, int) {
+    for (index_t i = begin; i < end; ++i) {
+      auto [ci, ai, bi] = product(i);
+      ci.noalias() = ai * bi;
+    }
+  });
+}
+
+inline constexpr auto as_is = [](const auto& m) { return m; };
+inline constexpr auto transposed = [](const auto& m) { return m.transpose(); };
+
+}  // namespace detail
+
 /// Matrix product. a: [m, k], b: [k, n] -> [m, n]. Batched: a [..., m, k] x b [..., k, n] with
 /// equal leading axes -> [..., m, n], one GEMM per batch entry; or a [..., m, k] x a 2-D
 /// b [k, n] shared across the batch (a Dense layer on a sequence), computed as one
@@ -100,43 +136,124 @@ Variable<T> matmul(const Variable<T>& a, const Variable<T>& b) {
   const index_t batch = d.shared_b ? 1 : d.batch;
   const index_t m = d.shared_b ? d.batch * d.m : d.m, k = d.k, n = d.n;
   Tensor<T> y = Tensor<T>::empty(d.out);
+  detail::batched_gemm(batch, a.value().data(), m, k, b.value().data(), k, n, y.data(), m, n,
+                       detail::as_is, detail::as_is);
+  return Variable<T>::from_op(
+      "matmul", std::move(y), {a, b},
+      [av = a.value(), bv = b.value(), batch, m, k, n](const Tensor<T>& g,
+                                                       autograd::Gradients<T>& grads) {
+        // C = A B: dA = dC Bᵀ, dB = Aᵀ dC (per batch entry; a shared B sums over the batch,
+        // which the folded [batch * m, k] view does inside one GEMM).
+        if (grads.wants(0)) {
+          Tensor<T> ga = Tensor<T>::empty(av.shape());
+          detail::batched_gemm(batch, g.data(), m, n, bv.data(), k, n, ga.data(), m, k,
+                               detail::as_is, detail::transposed);
+          grads.add(0, std::move(ga));
+        }
+        if (grads.wants(1)) {
+          Tensor<T> gb = Tensor<T>::empty(bv.shape());
+          detail::batched_gemm(batch, av.data(), m, k, g.data(), m, n, gb.data(), k, n,
+                               detail::transposed, detail::as_is);
+          grads.add(1, std::move(gb));
+        }
+      });
+}
+
+namespace detail {
+
+/// dense with an optional bias (null when absent).
+template <class T>
+Variable<T> dense(const Variable<T>& x, const Variable<T>& kernel, const Variable<T>* bias,
+                  const std::string& activation) {
+  const Shape& xs = x.shape();
+  const Shape& ks = kernel.shape();
+  check<ShapeError>(ks.rank() == 2, "dense: kernel must be [in, units], got ", ks);
+  check<ShapeError>(xs.rank() >= 2 && xs[xs.rank() - 1] == ks[0], "dense: input ", xs,
+                    " does not match kernel ", ks, " (expected [..., ", ks[0], "])");
+  check<ShapeError>(!bias || bias->shape() == Shape{ks[1]}, "dense: bias ",
+                    bias ? bias->shape() : Shape{}, " does not match kernel ", ks, " (expected [",
+                    ks[1], "])");
+  const Pointwise act = pointwise("dense", activation);
+  const index_t in = ks[0], units = ks[1];
+  index_t rows = 1;
+  for (int i = 0; i + 1 < xs.rank(); ++i) rows *= xs[i];
+  std::vector<index_t> out(xs.begin(), xs.end());
+  out.back() = units;
+  Tensor<T> y = Tensor<T>::empty(Shape(std::move(out)));
+  const index_t grain = gemm_grain(rows, rows, units, in);
   {
-    const T* pa = a.value().data();
-    const T* pb = b.value().data();
+    const auto w = matrix(kernel.value().data(), in, units);
+    const T* px = x.value().data();
+    const T* b = bias ? bias->value().data() : nullptr;
     T* py = y.data();
-    for (index_t i = 0; i < batch; ++i) {
-      detail::matrix(py + i * m * n, m, n).noalias() =
-          detail::matrix(pa + i * m * k, m, k) * detail::matrix(pb + i * k * n, k, n);
-    }
+    parallel_for(rows, grain, [&](index_t r0, index_t r1, int) {
+      matrix(py + r0 * units, r1 - r0, units).noalias() = matrix(px + r0 * in, r1 - r0, in) * w;
+      bias_activation(py + r0 * units, r1 - r0, units, b, act);
+    });
   }
-  return Variable<T>::from_op("matmul", std::move(y), {a, b},
-                              [av = a.value(), bv = b.value(), batch, m, k, n](
-                                  const Tensor<T>& g, autograd::Gradients<T>& grads) {
-                                // C = A B: dA = dC B^T, dB = A^T dC (per batch entry; a shared B
-                                // sums over the batch, which the folded [batch * m, k] view does
-                                // inside one GEMM).
-                                const T* pg = g.data();
-                                if (grads.wants(0)) {
-                                  Tensor<T> ga = Tensor<T>::empty(av.shape());
-                                  const T* pb = bv.data();
-                                  for (index_t i = 0; i < batch; ++i) {
-                                    detail::matrix(ga.data() + i * m * k, m, k).noalias() =
-                                        detail::matrix(pg + i * m * n, m, n) *
-                                        detail::matrix(pb + i * k * n, k, n).transpose();
-                                  }
-                                  grads.add(0, std::move(ga));
-                                }
-                                if (grads.wants(1)) {
-                                  Tensor<T> gb = Tensor<T>::empty(bv.shape());
-                                  const T* pa = av.data();
-                                  for (index_t i = 0; i < batch; ++i) {
-                                    detail::matrix(gb.data() + i * k * n, k, n).noalias() =
-                                        detail::matrix(pa + i * m * k, m, k).transpose() *
-                                        detail::matrix(pg + i * m * n, m, n);
-                                  }
-                                  grads.add(1, std::move(gb));
-                                }
-                              });
+  std::vector<Variable<T>> inputs{x, kernel};
+  if (bias) inputs.push_back(*bias);
+  Tensor<T> kept = act == Pointwise::linear ? Tensor<T>() : y;
+  return Variable<T>::from_op(
+      "dense", std::move(y), std::move(inputs),
+      [act, has_bias = bias != nullptr, yv = std::move(kept), xv = x.value(), kv = kernel.value(),
+       rows, in, units, grain](const Tensor<T>& g, autograd::Gradients<T>& grads) {
+        // Y = act(Z), Z = X W + b  =>  dZ = dY act'(Z),  db = sum over rows of dZ,  dW = Xᵀ dZ,
+        // dX = dZ Wᵀ
+        const bool want_x = grads.wants(0), want_w = grads.wants(1);
+        const bool want_b = has_bias && grads.wants(2);
+        Tensor<T> dz = act == Pointwise::linear ? g : Tensor<T>::empty(g.shape());
+        Tensor<T> dx = want_x ? Tensor<T>::empty(xv.shape()) : Tensor<T>();
+        const int threads = parallel_threads(rows, grain);
+        Tensor<T> db_parts = want_b ? Tensor<T>({threads, units}) : Tensor<T>();
+        const auto w = matrix(kv.data(), in, units);
+        // dZ, db and dX row block by row block; dW, a sum over all rows, after.
+        parallel_for(rows, grain, [&](index_t r0, index_t r1, int thread) {
+          const index_t count = r1 - r0;
+          if (act != Pointwise::linear)
+            bias_activation_backward(g.data() + r0 * units, yv.data() + r0 * units,
+                                     dz.data() + r0 * units, count * units, act);
+          if (want_b)
+            add_column_sums(dz.data() + r0 * units, count, units, db_parts.data() + thread * units);
+          if (want_x)
+            matrix(dx.data() + r0 * in, count, in).noalias() =
+                matrix(dz.data() + r0 * units, count, units) * w.transpose();
+        });
+        if (want_x) grads.add(0, std::move(dx));
+        if (want_w) {
+          Tensor<T> dw = Tensor<T>::empty(kv.shape());
+          gemm(matrix(dw.data(), in, units), matrix(xv.data(), rows, in).transpose(),
+               matrix(dz.data(), rows, units));
+          grads.add(1, std::move(dw));
+        }
+        if (want_b) {
+          Tensor<T> db = Tensor<T>::empty({units});
+          std::copy_n(db_parts.data(), units, db.data());
+          for (int t = 1; t < threads; ++t)
+            for (index_t c = 0; c < units; ++c) db.data()[c] += db_parts.data()[t * units + c];
+          grads.add(2, std::move(db));
+        }
+      });
+}
+
+}  // namespace detail
+
+/// A fully connected layer's computation as one op: activation(x kernel + bias).
+/// x: [..., in]; kernel: [in, units]; bias: [units]; returns [..., units]. `activation` is
+/// applied inside the op: "linear" (none), "relu", "sigmoid", "tanh", "leaky_relu" or "elu",
+/// with their Keras defaults. The rows of x are split into blocks on all threads, each block's
+/// bias and activation applied while it is in cache.
+template <class T>
+Variable<T> dense(const Variable<T>& x, const Variable<T>& kernel, const Variable<T>& bias,
+                  const std::string& activation = "linear") {
+  return detail::dense(x, kernel, &bias, activation);
+}
+
+/// activation(x kernel) as one op, without a bias (see the overload with one).
+template <class T>
+Variable<T> dense(const Variable<T>& x, const Variable<T>& kernel,
+                  const std::string& activation = "linear") {
+  return detail::dense<T>(x, kernel, nullptr, activation);
 }
 
 /// Reorders the axes: output axis i is input axis axes[i] (a permutation of 0..rank-1;

@@ -94,4 +94,38 @@ T* scratch(int slot, index_t n) {
   return b->data();
 }
 
+/// Products smaller than this many multiply-adds run on one thread: below it, starting a second
+/// thread costs more than it saves.
+inline constexpr double kMinParallelGemm = 1 << 18;
+
+/// How many of `extent` rows (or columns) of a product [rows, depth] x [depth, cols] each
+/// parallel piece takes: the whole product when it is small; otherwise about four pieces per
+/// thread (to even out a thread the OS delays), each a multiple of 16 and at least
+/// kMinParallelGemm / 2 multiply-adds.
+inline index_t gemm_grain(index_t extent, index_t rows, index_t cols, index_t depth) {
+  const double work =
+      static_cast<double>(rows) * static_cast<double>(cols) * static_cast<double>(depth);
+  if (work < kMinParallelGemm || max_threads() == 1) return std::max<index_t>(extent, 1);
+  const index_t most = std::max<index_t>(1, static_cast<index_t>(work / (kMinParallelGemm / 2)));
+  const index_t pieces = std::min<index_t>(4 * max_threads(), most);
+  return ((extent + pieces - 1) / pieces + 15) / 16 * 16;
+}
+
+/// dst = lhs * rhs for Eigen matrix expressions with direct access (maps and their transposes),
+/// split into row blocks of dst (column blocks when dst is wide and short) that the threads
+/// compute independently.
+template <class Dst, class Lhs, class Rhs>
+void gemm(Dst&& dst, const Lhs& lhs, const Rhs& rhs) {
+  const index_t rows = dst.rows(), cols = dst.cols(), depth = lhs.cols();
+  if (rows >= cols) {
+    parallel_for(rows, gemm_grain(rows, rows, cols, depth), [&](index_t begin, index_t end, int) {
+      dst.middleRows(begin, end - begin).noalias() = lhs.middleRows(begin, end - begin) * rhs;
+    });
+  } else {
+    parallel_for(cols, gemm_grain(cols, rows, cols, depth), [&](index_t begin, index_t end, int) {
+      dst.middleCols(begin, end - begin).noalias() = lhs * rhs.middleCols(begin, end - begin);
+    });
+  }
+}
+
 }  // namespace lamina::detail
