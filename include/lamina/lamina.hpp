@@ -23,6 +23,7 @@
 #include "lamina/ops/softmax.hpp"
 #include "lamina/ops/conv.hpp"
 #include "lamina/ops/pool.hpp"
+#include "lamina/ops/rnn.hpp"
 
 #include "lamina/optimizers/adam.hpp"
 #include "lamina/optimizers/optimizer.hpp"

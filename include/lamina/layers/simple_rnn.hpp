@@ -10,6 +10,7 @@
 #include "lamina/ops/activation.hpp"
 #include "lamina/ops/arithmetic.hpp"
 #include "lamina/ops/linalg.hpp"
+#include "lamina/ops/rnn.hpp"
 #include "lamina/ops/shape_ops.hpp"
 
 namespace lamina {
@@ -64,7 +65,8 @@ class SimpleRNN : public Layer<T> {
                       "per-sample shape ",
                       input_shape);
     const index_t features = input_shape[1];
-    kernel_ = this->add_weight("kernel", initialize<T>(options_.kernel_initializer, {features, units_}, gen));
+    kernel_ = this->add_weight("kernel",
+                               initialize<T>(options_.kernel_initializer, {features, units_}, gen));
     recurrent_kernel_ = this->add_weight(
         "recurrent_kernel", initialize<T>(options_.recurrent_initializer, {units_, units_}, gen));
     if (options_.use_bias)
@@ -74,8 +76,17 @@ class SimpleRNN : public Layer<T> {
   }
 
   Variable<T> forward(const Variable<T>& x) override {
+    // The whole sequence as one op, unless the activation is not elementwise-fusable (softmax,
+    // softplus): then one op per step.
+    if (detail::is_pointwise(options_.activation)) {
+      const RNNOptions o{.activation = options_.activation,
+                         .return_sequences = options_.return_sequences};
+      return options_.use_bias ? simple_rnn(x, kernel_, recurrent_kernel_, bias_, o)
+                               : simple_rnn(x, kernel_, recurrent_kernel_, o);
+    }
     const index_t batch = x.dim(0), steps = x.dim(1);
-    // The input projection of all steps at once: one GEMM [batch * steps, features] x [features, units].
+    // The input projection of all steps at once: one GEMM [batch * steps, features] x [features,
+    // units].
     Variable<T> projected = matmul(x, kernel_);
     if (options_.use_bias) projected = add(projected, bias_);
     Variable<T> h;
