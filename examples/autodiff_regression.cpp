@@ -22,7 +22,8 @@ int main() {
   // Parameters: leaves that require a gradient.
   Variable<float> w1(Tensor<float>::normal({1, hidden}, 0.0f, 1.0f, gen), true);
   Variable<float> b1(Tensor<float>::zeros({hidden}), true);
-  Variable<float> w2(Tensor<float>::normal({hidden, 1}, 0.0f, 1.0f / std::sqrt(float(hidden)), gen), true);
+  Variable<float> w2(Tensor<float>::normal({hidden, 1}, 0.0f, 1.0f / std::sqrt(float(hidden)), gen),
+                     true);
   Variable<float> b2(Tensor<float>::zeros({1}), true);
 
   const float learning_rate = 0.02f;

@@ -52,15 +52,25 @@ TYPED_TEST(MetricsTyped, MeanErrors) {
 }
 
 TEST(MetricsErrors, NamesAndShapes) {
-  expect_error<ValueError>([] { make_metric<float>("f1", "mse"); }, {"unknown metric 'f1'", "accuracy", "mae"});
+  expect_error<ValueError>([] { make_metric<float>("f1", "mse"); },
+                           {"unknown metric 'f1'", "accuracy", "mae"});
   auto acc = make_metric<float>("accuracy", "categorical_crossentropy");
-  expect_error<ShapeError>([&] { acc->update(Tensor<float>({2, 3}), Tensor<float>({3, 3})); },
-                           {"accuracy", "[2, 3]", "[3, 3]"});
-  expect_error<ShapeError>([&] { acc->update(Tensor<float>({2, 3}), Tensor<float>({2, 4})); },
-                           {"accuracy", "[2, 4]", "[2, 3]"});
+  expect_error<ShapeError>(
+      [&] {
+        acc->update(Tensor<float>({2, 3}), Tensor<float>({3, 3}));
+      },
+      {"accuracy", "[2, 3]", "[3, 3]"});
+  expect_error<ShapeError>(
+      [&] {
+        acc->update(Tensor<float>({2, 3}), Tensor<float>({2, 4}));
+      },
+      {"accuracy", "[2, 4]", "[2, 3]"});
   auto mae = make_metric<float>("mae", "mse");
-  expect_error<ShapeError>([&] { mae->update(Tensor<float>({2, 3}), Tensor<float>({2, 2})); },
-                           {"mae", "[2, 3]", "[2, 2]"});
+  expect_error<ShapeError>(
+      [&] {
+        mae->update(Tensor<float>({2, 3}), Tensor<float>({2, 2}));
+      },
+      {"mae", "[2, 3]", "[2, 2]"});
 }
 
 }  // namespace

@@ -23,7 +23,8 @@ Tensor<float> prototypes_data(std::uint64_t seed) {
 }
 
 Autoencoder<float> small_autoencoder() {
-  Sequential<float> encoder({.name = "encoder", .seed = 1}), decoder({.name = "decoder", .seed = 2});
+  Sequential<float> encoder({.name = "encoder", .seed = 1}),
+      decoder({.name = "decoder", .seed = 2});
   encoder.add(Dense(4, {.activation = "relu"}));
   decoder.add(Dense(16, {.activation = "sigmoid"}));
   return Autoencoder<float>(std::move(encoder), std::move(decoder));

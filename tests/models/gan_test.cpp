@@ -12,13 +12,15 @@ namespace {
 using testing::expect_error;
 
 GAN<float> small_gan(std::uint64_t seed = 1) {
-  Sequential<float> g({.name = "generator", .seed = seed}), d({.name = "discriminator", .seed = seed + 1});
+  Sequential<float> g({.name = "generator", .seed = seed}),
+      d({.name = "discriminator", .seed = seed + 1});
   g.add(Dense(8, {.activation = "leaky_relu"}));
   g.add(Dense(2, {.activation = "tanh"}));
   d.add(Dense(8, {.activation = "leaky_relu"}));
   d.add(Dense(1, {.activation = "sigmoid"}));
   GAN<float> gan(std::move(g), std::move(d), 3);
-  gan.compile(Adam({.learning_rate = 2e-3, .beta_1 = 0.5}), Adam({.learning_rate = 2e-3, .beta_1 = 0.5}));
+  gan.compile(Adam({.learning_rate = 2e-3, .beta_1 = 0.5}),
+              Adam({.learning_rate = 2e-3, .beta_1 = 0.5}));
   return gan;
 }
 
@@ -36,7 +38,8 @@ Tensor<float> circle(index_t n) {
 
 TEST(GAN, TrainsWithFiniteLossesAndRecordsHistory) {
   GAN<float> gan = small_gan();
-  const History h = gan.fit(circle(256), {.epochs = 5, .batch_size = 32, .label_smoothing = 0.1, .verbose = 0});
+  const History h =
+      gan.fit(circle(256), {.epochs = 5, .batch_size = 32, .label_smoothing = 0.1, .verbose = 0});
   for (const char* key : {"d_loss", "g_loss", "d_real", "d_fake"}) {
     ASSERT_EQ(h[key].size(), 5u) << key;
     for (double v : h[key]) EXPECT_TRUE(std::isfinite(v)) << key;
@@ -69,7 +72,8 @@ TEST(GAN, BadInputs) {
   expect_error<Error>([&] { uncompiled.fit(circle(8)); }, {"GAN", "compile"});
   GAN<float> gan = small_gan();
   expect_error<ShapeError>([&] { gan.fit(Tensor<float>({8, 3})); }, {"GAN", "[*, 2]", "[*, 3]"});
-  expect_error<ValueError>([&] { gan.fit(circle(8), {.label_smoothing = 0.7}); }, {"label_smoothing", "0.7"});
+  expect_error<ValueError>([&] { gan.fit(circle(8), {.label_smoothing = 0.7}); },
+                           {"label_smoothing", "0.7"});
   expect_error<ValueError>([&] { gan.sample(0); }, {"sample", "0"});
 }
 

@@ -62,16 +62,31 @@ TEST(Sequential, SummaryMatchesKerasParameterCounts) {
   std::ostringstream out;
   model.summary(out);
   const std::string s = out.str();
-  for (const char* row :
-       {"conv2d (Conv2D)", "(None, 26, 26, 32)", "320", "max_pooling2d (MaxPooling2D)",
-        "(None, 13, 13, 32)", "conv2d_1 (Conv2D)", "(None, 11, 11, 64)", "18,496",
-        "max_pooling2d_1 (MaxPooling2D)", "(None, 5, 5, 64)", "flatten (Flatten)", "(None, 1600)",
-        "dense (Dense)", "102,464", "dense_1 (Dense)", "(None, 10)", "650",
-        "Total params: 121,930", "Trainable params: 121,930", "Non-trainable params: 0"}) {
+  for (const char* row : {"conv2d (Conv2D)",
+                          "(None, 26, 26, 32)",
+                          "320",
+                          "max_pooling2d (MaxPooling2D)",
+                          "(None, 13, 13, 32)",
+                          "conv2d_1 (Conv2D)",
+                          "(None, 11, 11, 64)",
+                          "18,496",
+                          "max_pooling2d_1 (MaxPooling2D)",
+                          "(None, 5, 5, 64)",
+                          "flatten (Flatten)",
+                          "(None, 1600)",
+                          "dense (Dense)",
+                          "102,464",
+                          "dense_1 (Dense)",
+                          "(None, 10)",
+                          "650",
+                          "Total params: 121,930",
+                          "Trainable params: 121,930",
+                          "Non-trainable params: 0"}) {
     EXPECT_NE(s.find(row), std::string::npos) << "missing \"" << row << "\" in\n" << s;
   }
   const std::vector<index_t> counts = {320, 0, 18496, 0, 0, 102464, 650};
-  for (std::size_t i = 0; i < counts.size(); ++i) EXPECT_EQ(model.layer(i).count_params(), counts[i]);
+  for (std::size_t i = 0; i < counts.size(); ++i)
+    EXPECT_EQ(model.layer(i).count_params(), counts[i]);
 }
 
 TEST(Sequential, ProgressLineLooksLikeKeras) {
@@ -96,7 +111,9 @@ TEST(Sequential, HistoryRecordsValidationAndPredictIsBatched) {
   model.add(Dense(8, {.activation = "tanh"}));
   model.add(Dense(1, {.activation = "sigmoid"}));
   model.compile("adam", "binary_crossentropy", {"accuracy", "mae"});
-  const History h = model.fit(x, y, {.epochs = 3, .validation_data = std::pair{x.slice(0, 50), y.slice(0, 50)}, .verbose = 0});
+  const History h = model.fit(
+      x, y,
+      {.epochs = 3, .validation_data = std::pair{x.slice(0, 50), y.slice(0, 50)}, .verbose = 0});
   for (const char* key : {"loss", "accuracy", "mae", "val_loss", "val_accuracy", "val_mae"})
     EXPECT_EQ(h[key].size(), 3u) << key;
   expect_error<ValueError>([&] { (void)h["precision"]; }, {"precision", "loss"});
@@ -199,13 +216,22 @@ TEST(SequentialErrors, BadInputsNameWhatIsWrong) {
   expect_error<Error>([&] { model.fit(x, y); }, {"fit", "compile"});
   expect_error<Error>([&] { model.evaluate(x, y); }, {"evaluate", "compile"});
   model.compile("adam", "sparse_categorical_crossentropy", {"accuracy"});
-  expect_error<ShapeError>([&] { model.fit(Tensor<float>({4, 28, 28, 3}), y); },
-                           {"Conv2D \"conv2d\"", "[*, 28, 28, 1]", "[4, 28, 28, 3]"});
+  expect_error<ShapeError>(
+      [&] {
+        model.fit(Tensor<float>({4, 28, 28, 3}), y);
+      },
+      {"Conv2D \"conv2d\"", "[*, 28, 28, 1]", "[4, 28, 28, 3]"});
   expect_error<ShapeError>([&] { model.fit(x, Tensor<float>({3})); }, {"fit", "4", "3"});
-  expect_error<ValueError>([&] { model.fit(Tensor<float>({0, 28, 28, 1}), Tensor<float>({0})); },
-                           {"fit", "empty"});
-  expect_error<ValueError>([&] { model.fit(x, Tensor<float>({4}, {0, 1, 10, 3}), {.verbose = 0}); },
-                           {"sparse_categorical_crossentropy", "label 10", "index 2", "[0, 10)"});
+  expect_error<ValueError>(
+      [&] {
+        model.fit(Tensor<float>({0, 28, 28, 1}), Tensor<float>({0}));
+      },
+      {"fit", "empty"});
+  expect_error<ValueError>(
+      [&] {
+        model.fit(x, Tensor<float>({4}, {0, 1, 10, 3}), {.verbose = 0});
+      },
+      {"sparse_categorical_crossentropy", "label 10", "index 2", "[0, 10)"});
   expect_error<ValueError>([&] { model.fit(x, y, {.epochs = 0}); }, {"epochs", "0"});
   expect_error<ValueError>([&] { model.fit(x, y, {.batch_size = -1}); }, {"batch_size", "-1"});
   expect_error<ValueError>([&] { model.fit(x, y, {.validation_split = 1.0}); },
@@ -214,7 +240,11 @@ TEST(SequentialErrors, BadInputsNameWhatIsWrong) {
   expect_error<ValueError>([&] { model.compile("adam", "hinge"); }, {"hinge", "mse"});
   expect_error<ValueError>([&] { model.compile("adam", "mse", {"auc"}); }, {"auc", "accuracy"});
   expect_error<ValueError>([&] { Dense(3, {.activation = "swishy"}); }, {"swishy", "relu"});
-  expect_error<ValueError>([&] { Conv2D(3, {3, 3}, {.padding = "full"}); }, {"full", "valid, same"});
+  expect_error<ValueError>(
+      [&] {
+        Conv2D(3, {3, 3}, {.padding = "full"});
+      },
+      {"full", "valid, same"});
   Sequential<float> empty;
   expect_error<Error>([&] { empty.summary(); }, {"summary", "built"});
 }
@@ -224,8 +254,11 @@ TEST(SequentialErrors, WrongInputShapeAfterBuildNamesLayer) {
   model.add(Dense(8, {.input_shape = {1600}}));
   model.add(Dense(2));
   model.compile("sgd", "mse");
-  expect_error<ShapeError>([&] { model.predict(Tensor<float>({32, 1024})); },
-                           {"Dense \"dense\"", "expected input [*, 1600]", "got [32, 1024]"});
+  expect_error<ShapeError>(
+      [&] {
+        model.predict(Tensor<float>({32, 1024}));
+      },
+      {"Dense \"dense\"", "expected input [*, 1600]", "got [32, 1024]"});
 }
 
 }  // namespace

@@ -86,7 +86,8 @@ TEST(ArithmeticErrors, MismatchedShapesNameOpAndShapes) {
   expect_error<ShapeError>([&] { mul(a, b); }, {"mul", "[2, 3]", "[4]"});
   expect_error<ShapeError>([&] { div(a, b); }, {"div", "[2, 3]", "[4]"});
   expect_error<ShapeError>([&] { maximum(a, b); }, {"maximum", "[2, 3]", "[4]"});
-  expect_error<ShapeError>([&] { where(Tensor<double>::zeros({5}), a, a); }, {"where", "[5]", "[2, 3]"});
+  expect_error<ShapeError>([&] { where(Tensor<double>::zeros({5}), a, a); },
+                           {"where", "[5]", "[2, 3]"});
 }
 
 }  // namespace

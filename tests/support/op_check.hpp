@@ -48,7 +48,8 @@ void expect_error(F&& f, const std::vector<std::string>& parts) {
   } catch (const E& e) {
     const std::string what = e.what();
     for (const std::string& p : parts) {
-      EXPECT_NE(what.find(p), std::string::npos) << "message \"" << what << "\" lacks \"" << p << "\"";
+      EXPECT_NE(what.find(p), std::string::npos)
+          << "message \"" << what << "\" lacks \"" << p << "\"";
     }
   } catch (const std::exception& e) {
     ADD_FAILURE() << "wrong exception type: " << e.what();

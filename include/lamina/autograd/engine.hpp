@@ -40,8 +40,9 @@ void run_backward(const std::shared_ptr<Node<T>>& root, const Tensor<T>& upstrea
   check(root->requires_grad,
         "backward: the tensor does not require grad (no input of the graph that made it has "
         "requires_grad = true, or it was computed under NoGradGuard)");
-  check<ShapeError>(upstream.shape() == root->value.shape(), "backward: upstream gradient of shape ",
-                    upstream.shape(), " does not match the output's shape ", root->value.shape());
+  check<ShapeError>(upstream.shape() == root->value.shape(),
+                    "backward: upstream gradient of shape ", upstream.shape(),
+                    " does not match the output's shape ", root->value.shape());
   const std::vector<std::shared_ptr<Node<T>>> order = topological_order(root);
   for (const auto& n : order) {
     check(!n->freed, "backward: the graph through '", n->op, "' (output ", n->value.shape(),

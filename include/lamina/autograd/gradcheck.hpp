@@ -93,8 +93,7 @@ inline GradcheckResult gradcheck(
       x[k] = saved;
       const double numeric = (plus - minus) / (2.0 * options.eps);
       const double a = analytic.data()[k];
-      const double error =
-          std::abs(a - numeric) / std::max({1.0, std::abs(a), std::abs(numeric)});
+      const double error = std::abs(a - numeric) / std::max({1.0, std::abs(a), std::abs(numeric)});
       const double e = std::isnan(error) ? INFINITY : error;
       if (!found || e > result.max_error) {
         found = true;

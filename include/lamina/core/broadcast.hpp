@@ -76,7 +76,8 @@ Tensor<T> sum_to_shape(const Tensor<T>& g, const Shape& target) {
   const std::vector<index_t> zero(static_cast<std::size_t>(g.rank()), 0);
   const T* src = g.data();
   T* dst = out.data();
-  for_each_broadcast(g.shape(), st, zero, [&](index_t o, index_t it, index_t) { dst[it] += src[o]; });
+  for_each_broadcast(g.shape(), st, zero,
+                     [&](index_t o, index_t it, index_t) { dst[it] += src[o]; });
   return out;
 }
 

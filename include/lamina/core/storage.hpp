@@ -19,11 +19,11 @@ class Storage {
   explicit Storage(index_t n) : size_(n) {
     if (n > 0) {
       const std::size_t bytes = static_cast<std::size_t>(n) * sizeof(T);
-      data_ = static_cast<T*>(::operator new(bytes, std::align_val_t{kAlignment}));
+      data_ = static_cast<T*>(::operator new (bytes, std::align_val_t{kAlignment}));
     }
   }
   ~Storage() {
-    if (data_) ::operator delete(data_, std::align_val_t{kAlignment});
+    if (data_) ::operator delete (data_, std::align_val_t{kAlignment});
   }
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;

@@ -26,10 +26,10 @@ inline std::pair<double, double> compute_fans(const Shape& shape) {
 
 /// The initializer names `initialize` accepts (Keras names).
 inline const std::vector<std::string>& initializer_names() {
-  static const std::vector<std::string> names = {
-      "zeros",         "ones",      "glorot_uniform", "glorot_normal",  "he_uniform",
-      "he_normal",     "lecun_uniform", "lecun_normal", "orthogonal", "random_normal",
-      "random_uniform"};
+  static const std::vector<std::string> names = {"zeros",         "ones",          "glorot_uniform",
+                                                 "glorot_normal", "he_uniform",    "he_normal",
+                                                 "lecun_uniform", "lecun_normal",  "orthogonal",
+                                                 "random_normal", "random_uniform"};
   return names;
 }
 
@@ -83,12 +83,15 @@ Tensor<T> initialize(const std::string& name, const Shape& shape, Generator& gen
   const auto [fan_in, fan_out] = compute_fans(shape);
   // Keras scales a truncated normal's stddev by 1/0.8796 so the truncated draw keeps it.
   constexpr double truncation = 0.87962566103423978;
-  const auto uniform = [&](double limit) { return Tensor<T>::uniform(shape, T(-limit), T(limit), gen); };
+  const auto uniform = [&](double limit) {
+    return Tensor<T>::uniform(shape, T(-limit), T(limit), gen);
+  };
   if (name == "zeros") return Tensor<T>::zeros(shape);
   if (name == "ones") return Tensor<T>::ones(shape);
   if (name == "glorot_uniform") return uniform(std::sqrt(6.0 / (fan_in + fan_out)));
   if (name == "glorot_normal")
-    return detail::truncated_normal<T>(shape, std::sqrt(2.0 / (fan_in + fan_out)) / truncation, gen);
+    return detail::truncated_normal<T>(shape, std::sqrt(2.0 / (fan_in + fan_out)) / truncation,
+                                       gen);
   if (name == "he_uniform") return uniform(std::sqrt(6.0 / fan_in));
   if (name == "he_normal")
     return detail::truncated_normal<T>(shape, std::sqrt(2.0 / fan_in) / truncation, gen);

@@ -64,7 +64,9 @@ class Layer {
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
   /// `Dense "dense_2"`: how error messages name this layer.
-  std::string label() const { return type() + " \"" + (name_.empty() ? snake_case(type()) : name_) + "\""; }
+  std::string label() const {
+    return type() + " \"" + (name_.empty() ? snake_case(type()) : name_) + "\"";
+  }
 
   /// The per-sample input shape given in the options (Keras's input_shape), if any.
   const std::optional<Shape>& declared_input_shape() const { return declared_input_shape_; }
@@ -96,7 +98,9 @@ class Layer {
   /// Applies the layer to a batch x: [batch, ...input_shape]; builds it on the first call.
   Variable<T> operator()(const Variable<T>& x) { return forward(validated(x)); }
   /// Applies the layer without its final activation (see output_activation()).
-  Variable<T> call_pre_activation(const Variable<T>& x) { return forward_pre_activation(validated(x)); }
+  Variable<T> call_pre_activation(const Variable<T>& x) {
+    return forward_pre_activation(validated(x));
+  }
   /// The activation forward() applies last ("softmax", "sigmoid", ...), or "linear".
   virtual std::string output_activation() const { return "linear"; }
 

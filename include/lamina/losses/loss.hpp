@@ -32,7 +32,9 @@ class Loss {
   }
   /// Checks y_true against predictions of shape `y_pred` (models check whole data sets up front,
   /// so that a bad label is reported by its index in the data); throws ShapeError/ValueError.
-  void check_targets(const Shape& y_pred, const Tensor<T>& y_true) const { validate(y_pred, y_true); }
+  void check_targets(const Shape& y_pred, const Tensor<T>& y_true) const {
+    validate(y_pred, y_true);
+  }
   /// The activation ("softmax", "sigmoid") whose inputs this loss accepts in from_logits, or "".
   virtual std::string fusable_activation() const { return ""; }
   /// Loss of activation(logits), computed from the logits directly (stable, one fused op).

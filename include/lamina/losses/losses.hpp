@@ -23,7 +23,9 @@ template <class T = float>
 class MeanSquaredError : public Loss<T> {
  public:
   std::string name() const override { return "mean_squared_error"; }
-  std::unique_ptr<Loss<T>> clone() const override { return std::make_unique<MeanSquaredError>(*this); }
+  std::unique_ptr<Loss<T>> clone() const override {
+    return std::make_unique<MeanSquaredError>(*this);
+  }
 
  protected:
   Variable<T> compute(const Variable<T>& y_pred, const Tensor<T>& y_true) const override {
@@ -44,7 +46,9 @@ class BinaryCrossentropy : public Loss<T> {
  public:
   explicit BinaryCrossentropy(CrossentropyOptions options = {}) : options_(options) {}
   std::string name() const override { return "binary_crossentropy"; }
-  std::unique_ptr<Loss<T>> clone() const override { return std::make_unique<BinaryCrossentropy>(*this); }
+  std::unique_ptr<Loss<T>> clone() const override {
+    return std::make_unique<BinaryCrossentropy>(*this);
+  }
   std::string fusable_activation() const override { return options_.from_logits ? "" : "sigmoid"; }
 
  protected:
@@ -54,7 +58,8 @@ class BinaryCrossentropy : public Loss<T> {
     const Variable<T> p = clamp(y_pred, T(kLossEpsilon), T(1 - kLossEpsilon));
     return neg(mean(add(mul(y, log(p)), mul(sub(T(1), y), log(sub(T(1), p))))));
   }
-  Variable<T> compute_from_logits(const Variable<T>& logits, const Tensor<T>& y_true) const override {
+  Variable<T> compute_from_logits(const Variable<T>& logits,
+                                  const Tensor<T>& y_true) const override {
     const Variable<T> y(this->like(y_true, logits.shape()));
     return mean(sub(softplus(logits), mul(logits, y)));
   }
@@ -70,22 +75,26 @@ class CategoricalCrossentropy : public Loss<T> {
  public:
   explicit CategoricalCrossentropy(CrossentropyOptions options = {}) : options_(options) {}
   std::string name() const override { return "categorical_crossentropy"; }
-  std::unique_ptr<Loss<T>> clone() const override { return std::make_unique<CategoricalCrossentropy>(*this); }
+  std::unique_ptr<Loss<T>> clone() const override {
+    return std::make_unique<CategoricalCrossentropy>(*this);
+  }
   std::string fusable_activation() const override { return options_.from_logits ? "" : "softmax"; }
 
  protected:
   void validate(const Shape& y_pred, const Tensor<T>& y_true) const override {
-    check<ShapeError>(y_pred.rank() == 2 && y_true.shape() == y_pred, name(),
-                      ": expected y_pred [batch, classes] and y_true of the same shape, got y_pred ",
-                      y_pred, " and y_true ", y_true.shape());
+    check<ShapeError>(
+        y_pred.rank() == 2 && y_true.shape() == y_pred, name(),
+        ": expected y_pred [batch, classes] and y_true of the same shape, got y_pred ", y_pred,
+        " and y_true ", y_true.shape());
   }
   Variable<T> compute(const Variable<T>& y_pred, const Tensor<T>& y_true) const override {
     if (options_.from_logits) return compute_from_logits(y_pred, y_true);
-    const Variable<T> p = clamp(div(y_pred, sum(y_pred, {-1}, {.keepdims = true})),
-                                T(kLossEpsilon), T(1 - kLossEpsilon));
+    const Variable<T> p = clamp(div(y_pred, sum(y_pred, {-1}, {.keepdims = true})), T(kLossEpsilon),
+                                T(1 - kLossEpsilon));
     return neg(mean(sum(mul(Variable<T>(y_true), log(p)), {-1})));
   }
-  Variable<T> compute_from_logits(const Variable<T>& logits, const Tensor<T>& y_true) const override {
+  Variable<T> compute_from_logits(const Variable<T>& logits,
+                                  const Tensor<T>& y_true) const override {
     return mean(softmax_cross_entropy(logits, y_true));
   }
 
@@ -126,11 +135,12 @@ class SparseCategoricalCrossentropy : public Loss<T> {
     Tensor<T> one_hot({y_pred.dim(0), classes});
     for (index_t i = 0; i < labels.size(); ++i)
       one_hot.data()[i * classes + static_cast<index_t>(labels.data()[i])] = T(1);
-    const Variable<T> p = clamp(div(y_pred, sum(y_pred, {-1}, {.keepdims = true})),
-                                T(kLossEpsilon), T(1 - kLossEpsilon));
+    const Variable<T> p = clamp(div(y_pred, sum(y_pred, {-1}, {.keepdims = true})), T(kLossEpsilon),
+                                T(1 - kLossEpsilon));
     return neg(mean(sum(mul(Variable<T>(std::move(one_hot)), log(p)), {-1})));
   }
-  Variable<T> compute_from_logits(const Variable<T>& logits, const Tensor<T>& y_true) const override {
+  Variable<T> compute_from_logits(const Variable<T>& logits,
+                                  const Tensor<T>& y_true) const override {
     return mean(sparse_softmax_cross_entropy(logits, y_true.reshape({y_true.size()})));
   }
 
@@ -140,9 +150,9 @@ class SparseCategoricalCrossentropy : public Loss<T> {
 
 /// The loss names make_loss accepts.
 inline const std::vector<std::string>& loss_names() {
-  static const std::vector<std::string> names = {
-      "binary_crossentropy", "categorical_crossentropy", "mean_squared_error", "mse",
-      "sparse_categorical_crossentropy"};
+  static const std::vector<std::string> names = {"binary_crossentropy", "categorical_crossentropy",
+                                                 "mean_squared_error", "mse",
+                                                 "sparse_categorical_crossentropy"};
   return names;
 }
 

@@ -114,8 +114,8 @@ class MeanError : public Metric<T> {
 
 /// The metric names make_metric accepts.
 inline const std::vector<std::string>& metric_names() {
-  static const std::vector<std::string> names = {"acc", "accuracy", "mae", "mean_absolute_error",
-                                                 "mean_squared_error", "mse"};
+  static const std::vector<std::string> names = {
+      "acc", "accuracy", "mae", "mean_absolute_error", "mean_squared_error", "mse"};
   return names;
 }
 

@@ -16,14 +16,15 @@ class Autoencoder : public Model<T> {
  public:
   /// Takes ownership of the two parts, e.g. `Autoencoder<float>(std::move(enc), std::move(dec))`.
   template <class E, class D>
-    requires std::derived_from<E, Model<T>> && std::derived_from<D, Model<T>>
-  Autoencoder(E encoder, D decoder, std::string name = "autoencoder")
-      : Autoencoder(std::make_shared<E>(std::move(encoder)), std::make_shared<D>(std::move(decoder)),
-                    std::move(name)) {}
+  requires std::derived_from<E, Model<T>> && std::derived_from<D, Model<T>> Autoencoder(
+      E encoder, D decoder, std::string name = "autoencoder")
+      : Autoencoder(std::make_shared<E>(std::move(encoder)),
+                    std::make_shared<D>(std::move(decoder)), std::move(name)) {}
   Autoencoder(std::shared_ptr<Model<T>> encoder, std::shared_ptr<Model<T>> decoder,
               std::string name = "autoencoder")
       : Model<T>(std::move(name)) {
-    check<ValueError>(encoder && decoder, this->name(), ": the encoder and decoder must not be null");
+    check<ValueError>(encoder && decoder, this->name(),
+                      ": the encoder and decoder must not be null");
     encoder_ = &this->add_model(std::move(encoder));
     decoder_ = &this->add_model(std::move(decoder));
   }

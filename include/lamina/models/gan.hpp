@@ -39,13 +39,18 @@ template <class T = float>
 class GAN {
  public:
   template <class G, class D>
-    requires std::derived_from<G, Model<T>> && std::derived_from<D, Model<T>>
-  GAN(G generator, D discriminator, index_t latent_dim)
-      : GAN(std::make_shared<G>(std::move(generator)), std::make_shared<D>(std::move(discriminator)),
-            latent_dim) {}
-  GAN(std::shared_ptr<Model<T>> generator, std::shared_ptr<Model<T>> discriminator, index_t latent_dim)
-      : generator_(std::move(generator)), discriminator_(std::move(discriminator)), latent_dim_(latent_dim) {
-    check<ValueError>(generator_ && discriminator_, "GAN: the generator and discriminator must not be null");
+  requires std::derived_from<G, Model<T>> && std::derived_from<D, Model<T>> GAN(G generator,
+                                                                                D discriminator,
+                                                                                index_t latent_dim)
+      : GAN(std::make_shared<G>(std::move(generator)),
+            std::make_shared<D>(std::move(discriminator)), latent_dim) {}
+  GAN(std::shared_ptr<Model<T>> generator, std::shared_ptr<Model<T>> discriminator,
+      index_t latent_dim)
+      : generator_(std::move(generator)),
+        discriminator_(std::move(discriminator)),
+        latent_dim_(latent_dim) {
+    check<ValueError>(generator_ && discriminator_,
+                      "GAN: the generator and discriminator must not be null");
     check<ValueError>(latent_dim > 0, "GAN: latent_dim must be positive, got ", latent_dim);
   }
 
@@ -64,9 +69,11 @@ class GAN {
   /// "g_loss", and the mean discriminator outputs "d_real" = D(x) and "d_fake" = D(G(z)).
   History fit(const Tensor<T>& x, GANFitOptions options = {}) {
     check(d_optimizer_ != nullptr, "GAN: fit needs compile(d_optimizer, g_optimizer) first");
-    check<ValueError>(x.rank() >= 1 && x.dim(0) > 0, "GAN: fit got empty data (shape ", x.shape(), ")");
+    check<ValueError>(x.rank() >= 1 && x.dim(0) > 0, "GAN: fit got empty data (shape ", x.shape(),
+                      ")");
     check<ValueError>(options.epochs > 0, "GAN: epochs must be positive, got ", options.epochs);
-    check<ValueError>(options.batch_size > 0, "GAN: batch_size must be positive, got ", options.batch_size);
+    check<ValueError>(options.batch_size > 0, "GAN: batch_size must be positive, got ",
+                      options.batch_size);
     check<ValueError>(options.label_smoothing >= 0.0 && options.label_smoothing < 0.5,
                       "GAN: label_smoothing must be in [0, 0.5), got ", options.label_smoothing);
     prepare(Shape(std::vector<index_t>(x.shape().begin() + 1, x.shape().end())));
@@ -83,8 +90,10 @@ class GAN {
       Logs sums{{"d_loss", 0.0}, {"g_loss", 0.0}, {"d_real", 0.0}, {"d_fake", 0.0}};
       Logs logs;
       for (index_t step = 0; step < steps; ++step) {
-        const index_t begin = step * options.batch_size, end = std::min(n, begin + options.batch_size);
-        const Logs batch = train_step(detail::gather_rows(x, order, begin, end), options.label_smoothing, gen);
+        const index_t begin = step * options.batch_size,
+                      end = std::min(n, begin + options.batch_size);
+        const Logs batch =
+            train_step(detail::gather_rows(x, order, begin, end), options.label_smoothing, gen);
         for (const auto& [key, value] : batch) {
           check(std::isfinite(value), "GAN: ", key, " became ", value, " at epoch ", epoch + 1,
                 ", batch ", step + 1, " of ", steps, "; training stopped");
@@ -169,8 +178,9 @@ class GAN {
     NoGradGuard no_grad;
     const Shape g_out = generator_->predict(Tensor<T>({1, latent_dim_})).shape();
     const Shape g_sample(std::vector<index_t>(g_out.begin() + 1, g_out.end()));
-    check<ShapeError>(g_sample == sample_shape, "GAN: the generator makes samples ", batch_shape_str(g_sample),
-                      " but the data has samples ", batch_shape_str(sample_shape));
+    check<ShapeError>(g_sample == sample_shape, "GAN: the generator makes samples ",
+                      batch_shape_str(g_sample), " but the data has samples ",
+                      batch_shape_str(sample_shape));
     if (!discriminator_->built()) discriminator_->build(sample_shape);
     const Shape d_out = discriminator_->predict(Tensor<T>(g_out)).shape();
     check<ShapeError>(d_out == Shape({1, 1}), "GAN: the discriminator must output [*, 1], got ",

@@ -1,8 +1,8 @@
 #pragma once
 
 #include <algorithm>
-#include <concepts>
 #include <cmath>
+#include <concepts>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -27,13 +27,15 @@ namespace lamina {
 namespace detail {
 /// Rows order[begin, end) of t: [samples, ...], copied into one batch [end - begin, ...].
 template <class T>
-Tensor<T> gather_rows(const Tensor<T>& t, const std::vector<index_t>& order, index_t begin, index_t end) {
+Tensor<T> gather_rows(const Tensor<T>& t, const std::vector<index_t>& order, index_t begin,
+                      index_t end) {
   std::vector<index_t> dims(t.shape().begin(), t.shape().end());
   dims[0] = end - begin;
   Tensor<T> out = Tensor<T>::empty(Shape(std::move(dims)));
   const index_t row = t.size() / t.dim(0);
   for (index_t i = begin; i < end; ++i)
-    std::copy_n(t.data() + order[static_cast<std::size_t>(i)] * row, row, out.data() + (i - begin) * row);
+    std::copy_n(t.data() + order[static_cast<std::size_t>(i)] * row, row,
+                out.data() + (i - begin) * row);
   return out;
 }
 
@@ -76,9 +78,9 @@ struct EvaluateOptions {
 /// Base of trainable models: compile / fit / evaluate / predict around a forward `call`.
 ///
 /// Contract for subclasses: `call(x)` maps a batch to the model's output by calling layers
-/// and ops; every layer it uses is added with `add_layer` (or `add_model`) (Sequential does this itself), so
-/// that parameters, training mode and summaries reach it. A model whose output ends with an
-/// activation may override `call_pre_activation` so that losses can fuse it (Keras's logits
+/// and ops; every layer it uses is added with `add_layer` (or `add_model`) (Sequential does this
+/// itself), so that parameters, training mode and summaries reach it. A model whose output ends
+/// with an activation may override `call_pre_activation` so that losses can fuse it (Keras's logits
 /// path for softmax and sigmoid outputs).
 template <class T>
 class Model {
@@ -119,7 +121,8 @@ class Model {
   }
   bool built() const {
     const std::vector<Layer<T>*> all = layers();
-    return !all.empty() && std::all_of(all.begin(), all.end(), [](const Layer<T>* l) { return l->built(); });
+    return !all.empty() &&
+           std::all_of(all.begin(), all.end(), [](const Layer<T>* l) { return l->built(); });
   }
 
   /// Sets the optimizer, the loss and the metrics, by name or as objects.
@@ -204,7 +207,8 @@ class Model {
       }
       set_training(false);
       if (validation) {
-        for (const auto& [key, value] : evaluate(validation->first, validation->second, {.batch_size = options.batch_size}))
+        for (const auto& [key, value] :
+             evaluate(validation->first, validation->second, {.batch_size = options.batch_size}))
           logs["val_" + key] = value;
       }
       bar.finish(logs);
@@ -240,7 +244,8 @@ class Model {
     double loss_sum = 0.0;
     Logs logs;
     for (index_t step = 0; step < steps; ++step) {
-      const index_t begin = step * options.batch_size, end = std::min(n, begin + options.batch_size);
+      const index_t begin = step * options.batch_size,
+                    end = std::min(n, begin + options.batch_size);
       const Tensor<T> xb = x.slice(begin, end), yb = y.slice(begin, end);
       loss_sum += forward_loss(xb, yb) * double(end - begin);
       logs = metric_logs(loss_sum / double(end));
@@ -294,8 +299,7 @@ class Model {
   /// reference as a member: `Dense<float>& hidden_ = add_layer(Dense<float>(64));`. Names left
   /// empty become Keras's "dense", "dense_1", ...; a duplicate name is an error.
   template <class L>
-    requires std::derived_from<L, Layer<T>>
-  L& add_layer(L layer) {
+  requires std::derived_from<L, Layer<T>> L& add_layer(L layer) {
     auto owned = std::make_shared<L>(std::move(layer));
     L& ref = *owned;
     add_layer(std::shared_ptr<Layer<T>>(std::move(owned)));
@@ -319,8 +323,7 @@ class Model {
   /// Adds a sub-model (an encoder, a generator): its layers become part of this model's
   /// parameters and training mode; their names stay unique within the sub-model.
   template <class M>
-    requires std::derived_from<M, Model<T>>
-  M& add_model(M model) {
+  requires std::derived_from<M, Model<T>> M& add_model(M model) {
     auto owned = std::make_shared<M>(std::move(model));
     M& ref = *owned;
     add_model(std::shared_ptr<Model<T>>(std::move(owned)));
@@ -396,7 +399,9 @@ class Model {
     for (auto& m : metrics_) m->update(y_pred, y);
     return loss;
   }
-  double forward_loss(const Tensor<T>& x, const Tensor<T>& y) { return double(loss_of(x, y).item()); }
+  double forward_loss(const Tensor<T>& x, const Tensor<T>& y) {
+    return double(loss_of(x, y).item());
+  }
   double train_step(const Tensor<T>& x, const Tensor<T>& y) {
     optimizer_->zero_grad();
     Variable<T> loss = loss_of(x, y);

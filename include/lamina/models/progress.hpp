@@ -1,5 +1,6 @@
 #pragma once
 
+#include <unistd.h>
 #include <chrono>
 #include <cstdio>
 #include <iomanip>
@@ -7,7 +8,6 @@
 #include <ostream>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -16,13 +16,17 @@
 
 namespace lamina {
 
-/// Keras's progress line: `1875/1875 [==============================] - 12s 6ms/step - loss: 0.4731`.
-/// On a terminal it is redrawn in place; otherwise only the final line of each run is written.
+/// Keras's progress line: `1875/1875 [==============================] - 12s 6ms/step - loss:
+/// 0.4731`. On a terminal it is redrawn in place; otherwise only the final line of each run is
+/// written.
 class ProgressBar {
  public:
   /// `verbose`: 0 silent, 1 a bar, 2 one line at the end without the bar (as Keras).
   ProgressBar(index_t steps, int verbose, std::ostream& out)
-      : steps_(steps), verbose_(verbose), out_(out), start_(Clock::now()),
+      : steps_(steps),
+        verbose_(verbose),
+        out_(out),
+        start_(Clock::now()),
         dynamic_(&out == &std::cout && ::isatty(STDOUT_FILENO)) {}
 
   /// Reports that `done` steps are finished with the running `logs`.
@@ -65,9 +69,10 @@ class ProgressBar {
     if (verbose_ == 1) {
       constexpr int bar = 30;
       const int filled = steps_ == 0 ? bar : static_cast<int>(bar * done / steps_);
-      o << " [" << std::string(static_cast<std::size_t>(filled > 0 && !final ? filled - 1 : filled), '=')
-        << (filled > 0 && !final ? ">" : "") << std::string(static_cast<std::size_t>(bar - filled), '.')
-        << ']';
+      o << " ["
+        << std::string(static_cast<std::size_t>(filled > 0 && !final ? filled - 1 : filled), '=')
+        << (filled > 0 && !final ? ">" : "")
+        << std::string(static_cast<std::size_t>(bar - filled), '.') << ']';
     }
     if (final) {
       const double per_step = done > 0 ? elapsed / double(done) : 0.0;

@@ -32,8 +32,7 @@ class Sequential : public Model<T> {
   /// Appends a layer (taken by value: `model.add(Dense(64, {.activation = "relu"}))`).
   /// When it is the first layer and declares an input_shape, the model is built at once.
   template <class L>
-    requires std::derived_from<L, Layer<T>>
-  Sequential& add(L layer) {
+  requires std::derived_from<L, Layer<T>> Sequential& add(L layer) {
     return add(std::make_shared<L>(std::move(layer)));
   }
   /// Appends a shared layer.

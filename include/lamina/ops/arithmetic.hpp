@@ -30,7 +30,8 @@ Variable<T> sub(const Variable<T>& a, const Variable<T>& b) {
                               [](const Tensor<T>& g, autograd::Gradients<T>& grads) {
                                 // d(a - b)/da = 1, d(a - b)/db = -1
                                 grads.add(0, g);
-                                if (grads.wants(1)) grads.add(1, detail::map(g, [](T v) { return -v; }));
+                                if (grads.wants(1))
+                                  grads.add(1, detail::map(g, [](T v) { return -v; }));
                               });
 }
 
@@ -78,8 +79,8 @@ Variable<T> neg(const Variable<T>& a) {
 /// max(a, b) elementwise, broadcasting; where a == b the gradient goes to a.
 template <class T>
 Variable<T> maximum(const Variable<T>& a, const Variable<T>& b) {
-  Tensor<T> y =
-      detail::broadcast_zip(a.value(), b.value(), "maximum", [](T x, T z) { return x >= z ? x : z; });
+  Tensor<T> y = detail::broadcast_zip(a.value(), b.value(), "maximum",
+                                      [](T x, T z) { return x >= z ? x : z; });
   return Variable<T>::from_op(
       "maximum", std::move(y), {a, b},
       [av = a.value(), bv = b.value()](const Tensor<T>& g, autograd::Gradients<T>& grads) {
@@ -96,20 +97,21 @@ Variable<T> maximum(const Variable<T>& a, const Variable<T>& b) {
 /// No gradient flows to the condition.
 template <class T>
 Variable<T> where(const Tensor<T>& condition, const Variable<T>& a, const Variable<T>& b) {
-  const Shape shape = broadcast_shapes(broadcast_shapes(condition.shape(), a.shape(), "where"),
-                                       b.shape(), "where");
+  const Shape shape =
+      broadcast_shapes(broadcast_shapes(condition.shape(), a.shape(), "where"), b.shape(), "where");
   const auto pick = [](T c, T x) { return c != T(0) ? x : T(0); };
   const auto drop = [](T c, T x) { return c != T(0) ? T(0) : x; };
   const Tensor<T> cond = detail::broadcast_to(condition, shape, "where");
   const Tensor<T> ya = detail::broadcast_zip(cond, a.value(), "where", pick);
   const Tensor<T> yb = detail::broadcast_zip(cond, b.value(), "where", drop);
   Tensor<T> y = detail::zip(ya, yb, [](T x, T z) { return x + z; });
-  return Variable<T>::from_op("where", std::move(y), {a, b},
-                              [cond, pick, drop](const Tensor<T>& g, autograd::Gradients<T>& grads) {
-                                // d/da = [condition], d/db = [not condition]
-                                if (grads.wants(0)) grads.add(0, detail::zip(cond, g, pick));
-                                if (grads.wants(1)) grads.add(1, detail::zip(cond, g, drop));
-                              });
+  return Variable<T>::from_op(
+      "where", std::move(y), {a, b},
+      [cond, pick, drop](const Tensor<T>& g, autograd::Gradients<T>& grads) {
+        // d/da = [condition], d/db = [not condition]
+        if (grads.wants(0)) grads.add(0, detail::zip(cond, g, pick));
+        if (grads.wants(1)) grads.add(1, detail::zip(cond, g, drop));
+      });
 }
 
 namespace detail {
@@ -121,30 +123,81 @@ Variable<T> constant_like(T value) {
 
 // Scalar operands and operators. The scalar side is never differentiated.
 template <class T>
-Variable<T> add(const Variable<T>& a, std::type_identity_t<T> s) { return add(a, detail::constant_like<T>(s)); }
+Variable<T> add(const Variable<T>& a, std::type_identity_t<T> s) {
+  return add(a, detail::constant_like<T>(s));
+}
 template <class T>
-Variable<T> sub(const Variable<T>& a, std::type_identity_t<T> s) { return sub(a, detail::constant_like<T>(s)); }
+Variable<T> sub(const Variable<T>& a, std::type_identity_t<T> s) {
+  return sub(a, detail::constant_like<T>(s));
+}
 template <class T>
-Variable<T> sub(std::type_identity_t<T> s, const Variable<T>& a) { return sub(detail::constant_like<T>(s), a); }
+Variable<T> sub(std::type_identity_t<T> s, const Variable<T>& a) {
+  return sub(detail::constant_like<T>(s), a);
+}
 template <class T>
-Variable<T> mul(const Variable<T>& a, std::type_identity_t<T> s) { return mul(a, detail::constant_like<T>(s)); }
+Variable<T> mul(const Variable<T>& a, std::type_identity_t<T> s) {
+  return mul(a, detail::constant_like<T>(s));
+}
 template <class T>
-Variable<T> div(const Variable<T>& a, std::type_identity_t<T> s) { return div(a, detail::constant_like<T>(s)); }
+Variable<T> div(const Variable<T>& a, std::type_identity_t<T> s) {
+  return div(a, detail::constant_like<T>(s));
+}
 template <class T>
-Variable<T> div(std::type_identity_t<T> s, const Variable<T>& a) { return div(detail::constant_like<T>(s), a); }
+Variable<T> div(std::type_identity_t<T> s, const Variable<T>& a) {
+  return div(detail::constant_like<T>(s), a);
+}
 
-template <class T> Variable<T> operator+(const Variable<T>& a, const Variable<T>& b) { return add(a, b); }
-template <class T> Variable<T> operator-(const Variable<T>& a, const Variable<T>& b) { return sub(a, b); }
-template <class T> Variable<T> operator*(const Variable<T>& a, const Variable<T>& b) { return mul(a, b); }
-template <class T> Variable<T> operator/(const Variable<T>& a, const Variable<T>& b) { return div(a, b); }
-template <class T> Variable<T> operator-(const Variable<T>& a) { return neg(a); }
-template <class T> Variable<T> operator+(const Variable<T>& a, std::type_identity_t<T> s) { return add(a, s); }
-template <class T> Variable<T> operator+(std::type_identity_t<T> s, const Variable<T>& a) { return add(a, s); }
-template <class T> Variable<T> operator-(const Variable<T>& a, std::type_identity_t<T> s) { return sub(a, s); }
-template <class T> Variable<T> operator-(std::type_identity_t<T> s, const Variable<T>& a) { return sub(s, a); }
-template <class T> Variable<T> operator*(const Variable<T>& a, std::type_identity_t<T> s) { return mul(a, s); }
-template <class T> Variable<T> operator*(std::type_identity_t<T> s, const Variable<T>& a) { return mul(a, s); }
-template <class T> Variable<T> operator/(const Variable<T>& a, std::type_identity_t<T> s) { return div(a, s); }
-template <class T> Variable<T> operator/(std::type_identity_t<T> s, const Variable<T>& a) { return div(s, a); }
+template <class T>
+Variable<T> operator+(const Variable<T>& a, const Variable<T>& b) {
+  return add(a, b);
+}
+template <class T>
+Variable<T> operator-(const Variable<T>& a, const Variable<T>& b) {
+  return sub(a, b);
+}
+template <class T>
+Variable<T> operator*(const Variable<T>& a, const Variable<T>& b) {
+  return mul(a, b);
+}
+template <class T>
+Variable<T> operator/(const Variable<T>& a, const Variable<T>& b) {
+  return div(a, b);
+}
+template <class T>
+Variable<T> operator-(const Variable<T>& a) {
+  return neg(a);
+}
+template <class T>
+Variable<T> operator+(const Variable<T>& a, std::type_identity_t<T> s) {
+  return add(a, s);
+}
+template <class T>
+Variable<T> operator+(std::type_identity_t<T> s, const Variable<T>& a) {
+  return add(a, s);
+}
+template <class T>
+Variable<T> operator-(const Variable<T>& a, std::type_identity_t<T> s) {
+  return sub(a, s);
+}
+template <class T>
+Variable<T> operator-(std::type_identity_t<T> s, const Variable<T>& a) {
+  return sub(s, a);
+}
+template <class T>
+Variable<T> operator*(const Variable<T>& a, std::type_identity_t<T> s) {
+  return mul(a, s);
+}
+template <class T>
+Variable<T> operator*(std::type_identity_t<T> s, const Variable<T>& a) {
+  return mul(a, s);
+}
+template <class T>
+Variable<T> operator/(const Variable<T>& a, std::type_identity_t<T> s) {
+  return div(a, s);
+}
+template <class T>
+Variable<T> operator/(std::type_identity_t<T> s, const Variable<T>& a) {
+  return div(s, a);
+}
 
 }  // namespace lamina
