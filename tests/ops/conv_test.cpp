@@ -131,13 +131,17 @@ TEST(ConvGrad, OnlyOneInputRequiringGrad) {
 }
 
 // The batch is split into pieces of a few images (one patch matrix and GEMM each, on all
-// threads, the kernel gradient summed over per-thread partials): the result must not depend on
-// the split. Every image alone is the reference.
+// threads when the work is large enough, the kernel gradient summed over per-thread partials):
+// the result must not depend on the split. Every image alone is the reference.
 TEST(ConvGrad, BatchPiecesAgreeWithImageByImage) {
   const std::vector<ConvCase> cases = {
       {{11, 9, 8, 3}, {3, 3, 3, 4}, {.padding = Padding::same}},
       {{13, 10, 10, 1}, {3, 3, 1, 5}, {}},
       {{9, 4, 5, 6}, {1, 1, 6, 3}, {}},
+      // Patches too big for one piece per batch: several pieces on one thread.
+      {{3, 30, 30, 16}, {3, 3, 16, 4}, {}},
+      // Enough work (6M multiply-adds) to run on all threads.
+      {{16, 20, 20, 8}, {3, 3, 8, 16}, {}},
   };
   std::uint64_t seed = 60;
   for (const ConvCase& c : cases) {

@@ -196,6 +196,8 @@ struct ConvPlan {
   index_t pixels = 0;
   /// 1x1 kernel with stride 1: the input is its own patch matrix.
   bool pointwise = false;
+  /// Threads (1 for a small convolution) and images per piece.
+  int threads = 1;
   index_t grain = 1;
 
   ConvPlan(const Window2D& window, const Shape& kernel) : w(window) {
@@ -203,11 +205,12 @@ struct ConvPlan {
     filters = kernel[3];
     pixels = w.out_h * w.out_w;
     pointwise = kernel[0] == 1 && kernel[1] == 1 && w.stride_h == 1 && w.stride_w == 1;
+    threads = threads_for(static_cast<double>(w.batch) * static_cast<double>(pixels) *
+                          static_cast<double>(depth) * static_cast<double>(filters));
     // At most ~256 KB of patches per piece, and about four pieces per thread to share out.
     constexpr index_t kPatchValues = index_t{1} << 16;
     const index_t fit = std::max<index_t>(1, kPatchValues / std::max<index_t>(1, pixels * depth));
-    const index_t share = (w.batch + 4 * max_threads() - 1) / (4 * max_threads());
-    grain = std::max<index_t>(1, std::min(fit, share));
+    grain = std::min(fit, split_grain(w.batch, threads, 1));
   }
 
   /// The geometry of images [n0, n1) alone.
@@ -259,7 +262,7 @@ Variable<T> conv2d(const Variable<T>& x, const Variable<T>& kernel, const Variab
     const auto k = matrix(kernel.value().data(), depth, filters);
     const T* b = bias ? bias->value().data() : nullptr;
     T* py = y.data();
-    parallel_for(plan.w.batch, plan.grain, [&](index_t n0, index_t n1, int) {
+    parallel_for(plan.w.batch, plan.grain, plan.threads, [&](index_t n0, index_t n1, int) {
       const index_t rows = (n1 - n0) * plan.pixels;
       T* yn = py + n0 * plan.pixels * filters;
       matrix(yn, rows, filters).noalias() = matrix(plan.patches(px, n0, n1, 0), rows, depth) * k;
@@ -280,13 +283,13 @@ Variable<T> conv2d(const Variable<T>& x, const Variable<T>& kernel, const Variab
         const index_t depth = plan.depth, filters = plan.filters, batch = plan.w.batch;
         const bool want_x = grads.wants(0), want_k = grads.wants(1);
         const bool want_b = has_bias && grads.wants(2);
-        const int threads = parallel_threads(batch, plan.grain);
+        const int threads = parallel_threads(batch, plan.grain, plan.threads);
         // Per thread: dK [depth, filters] then db [filters].
         const index_t part = (depth + 1) * filters;
         Tensor<T> partial = want_k || want_b ? Tensor<T>({threads, part}) : Tensor<T>();
         Tensor<T> dx = want_x ? Tensor<T>::empty(xv.shape()) : Tensor<T>();
         const auto k = matrix(kv.data(), depth, filters);
-        parallel_for(batch, plan.grain, [&](index_t n0, index_t n1, int thread) {
+        parallel_for(batch, plan.grain, plan.threads, [&](index_t n0, index_t n1, int thread) {
           const index_t rows = (n1 - n0) * plan.pixels, offset = n0 * plan.pixels * filters;
           const T* dz = g.data() + offset;
           T* sums = want_k || want_b ? partial.data() + thread * part : nullptr;

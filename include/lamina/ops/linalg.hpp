@@ -112,12 +112,15 @@ void batched_gemm(index_t batch, const T* a, index_t a_rows, index_t a_cols, con
     auto [ci, ai, bi] = product(0);
     return gemm(ci, ai, bi);
   }
-  parallel_for(batch, 1, [&](index_t begin, index_t end, int) {
-    for (index_t i = begin; i < end; ++i) {
-      auto [ci, ai, bi] = product(i);
-      ci.noalias() = ai * bi;
-    }
-  });
+  const int threads = threads_for(static_cast<double>(batch) * static_cast<double>(c_rows) *
+                                  static_cast<double>(c_cols) * static_cast<double>(a_cols));
+  parallel_for(batch, split_grain(batch, threads, 1), threads,
+               [&](index_t begin, index_t end, int) {
+                 for (index_t i = begin; i < end; ++i) {
+                   auto [ci, ai, bi] = product(i);
+                   ci.noalias() = ai * bi;
+                 }
+               });
 }
 
 inline constexpr auto as_is = [](const auto& m) { return m; };
@@ -180,13 +183,15 @@ Variable<T> dense(const Variable<T>& x, const Variable<T>& kernel, const Variabl
   std::vector<index_t> out(xs.begin(), xs.end());
   out.back() = units;
   Tensor<T> y = Tensor<T>::empty(Shape(std::move(out)));
-  const index_t grain = gemm_grain(rows, rows, units, in);
+  const int threads =
+      threads_for(static_cast<double>(rows) * static_cast<double>(units) * static_cast<double>(in));
+  const index_t grain = split_grain(rows, threads);
   {
     const auto w = matrix(kernel.value().data(), in, units);
     const T* px = x.value().data();
     const T* b = bias ? bias->value().data() : nullptr;
     T* py = y.data();
-    parallel_for(rows, grain, [&](index_t r0, index_t r1, int) {
+    parallel_for(rows, grain, threads, [&](index_t r0, index_t r1, int) {
       matrix(py + r0 * units, r1 - r0, units).noalias() = matrix(px + r0 * in, r1 - r0, in) * w;
       bias_activation(py + r0 * units, r1 - r0, units, b, act);
     });
@@ -197,18 +202,18 @@ Variable<T> dense(const Variable<T>& x, const Variable<T>& kernel, const Variabl
   return Variable<T>::from_op(
       "dense", std::move(y), std::move(inputs),
       [act, has_bias = bias != nullptr, yv = std::move(kept), xv = x.value(), kv = kernel.value(),
-       rows, in, units, grain](const Tensor<T>& g, autograd::Gradients<T>& grads) {
+       rows, in, units, threads, grain](const Tensor<T>& g, autograd::Gradients<T>& grads) {
         // Y = act(Z), Z = X W + b  =>  dZ = dY act'(Z),  db = sum over rows of dZ,  dW = Xᵀ dZ,
         // dX = dZ Wᵀ
         const bool want_x = grads.wants(0), want_w = grads.wants(1);
         const bool want_b = has_bias && grads.wants(2);
         Tensor<T> dz = act == Pointwise::linear ? g : Tensor<T>::empty(g.shape());
         Tensor<T> dx = want_x ? Tensor<T>::empty(xv.shape()) : Tensor<T>();
-        const int threads = parallel_threads(rows, grain);
-        Tensor<T> db_parts = want_b ? Tensor<T>({threads, units}) : Tensor<T>();
+        const int used = parallel_threads(rows, grain, threads);
+        Tensor<T> db_parts = want_b ? Tensor<T>({used, units}) : Tensor<T>();
         const auto w = matrix(kv.data(), in, units);
         // dZ, db and dX row block by row block; dW, a sum over all rows, after.
-        parallel_for(rows, grain, [&](index_t r0, index_t r1, int thread) {
+        parallel_for(rows, grain, threads, [&](index_t r0, index_t r1, int thread) {
           const index_t count = r1 - r0;
           if (act != Pointwise::linear)
             bias_activation_backward(g.data() + r0 * units, yv.data() + r0 * units,
@@ -229,7 +234,7 @@ Variable<T> dense(const Variable<T>& x, const Variable<T>& kernel, const Variabl
         if (want_b) {
           Tensor<T> db = Tensor<T>::empty({units});
           std::copy_n(db_parts.data(), units, db.data());
-          for (int t = 1; t < threads; ++t)
+          for (int t = 1; t < used; ++t)
             for (index_t c = 0; c < units; ++c) db.data()[c] += db_parts.data()[t * units + c];
           grads.add(2, std::move(db));
         }

@@ -30,12 +30,22 @@ inline int max_threads() {
 #endif
 }
 
-/// The number of threads parallel_for(n, grain, f) runs f on: one per piece, at most
-/// max_threads(). Kernels size per-thread accumulators with it.
-inline int parallel_threads(index_t n, index_t grain) {
+/// Work (in multiply-adds, or comparable units) below which a kernel stays on one thread:
+/// about 50-100 us of arithmetic. Opening a parallel region costs a few microseconds on an idle
+/// machine, but on a busy one the join waits until the other thread gets a core (milliseconds),
+/// so only work that gains clearly is split.
+inline constexpr double kMinParallelWork = 1 << 22;
+
+/// The threads a kernel doing `work` uses: 1 below kMinParallelWork, else max_threads().
+inline int threads_for(double work) { return work < kMinParallelWork ? 1 : max_threads(); }
+
+/// The number of threads parallel_for(n, grain, threads, f) runs f on: one per piece, at most
+/// `threads` and max_threads(). Kernels size per-thread accumulators with it.
+inline int parallel_threads(index_t n, index_t grain, int threads) {
   grain = std::max<index_t>(grain, 1);
   const index_t pieces = n <= 0 ? 0 : (n + grain - 1) / grain;
-  return static_cast<int>(std::max<index_t>(1, std::min<index_t>(max_threads(), pieces)));
+  const index_t most = std::min<index_t>(threads, max_threads());
+  return static_cast<int>(std::max<index_t>(1, std::min<index_t>(most, pieces)));
 }
 
 /// While alive, Eigen's products on this thread run serially (through the calling thread's own
@@ -58,16 +68,17 @@ class SerialEigen {
 };
 
 /// Calls f(begin, end, thread) for consecutive pieces [begin, end) of [0, n), each at most
-/// `grain` long, where `thread` in [0, parallel_threads(n, grain)) is the calling thread's
-/// index (for per-thread accumulators). Pieces are handed out one at a time, so a thread the OS
-/// delays does not hold up the others. f runs concurrently on disjoint pieces and must not
-/// throw (an exception cannot leave an OpenMP region).
+/// `grain` long, on up to `threads` threads (from threads_for), where `thread` in
+/// [0, parallel_threads(n, grain, threads)) is the calling thread's index (for per-thread
+/// accumulators). Pieces are handed out one at a time, so a thread the OS delays does not hold
+/// up the others. f runs concurrently on disjoint pieces and must not throw (an exception
+/// cannot leave an OpenMP region). Eigen runs serially inside f.
 template <class F>
-void parallel_for(index_t n, index_t grain, F&& f) {
+void parallel_for(index_t n, index_t grain, int threads, F&& f) {
   if (n <= 0) return;
   grain = std::max<index_t>(grain, 1);
   const index_t pieces = (n + grain - 1) / grain;
-  const int threads = parallel_threads(n, grain);
+  threads = parallel_threads(n, grain, threads);
   if (threads == 1) {
     [[maybe_unused]] const SerialEigen serial;
     for (index_t p = 0; p < pieces; ++p) f(p * grain, std::min(n, (p + 1) * grain), 0);
@@ -94,21 +105,12 @@ T* scratch(int slot, index_t n) {
   return b->data();
 }
 
-/// Products smaller than this many multiply-adds run on one thread: below it, starting a second
-/// thread costs more than it saves.
-inline constexpr double kMinParallelGemm = 1 << 18;
-
-/// How many of `extent` rows (or columns) of a product [rows, depth] x [depth, cols] each
-/// parallel piece takes: the whole product when it is small; otherwise about four pieces per
-/// thread (to even out a thread the OS delays), each a multiple of 16 and at least
-/// kMinParallelGemm / 2 multiply-adds.
-inline index_t gemm_grain(index_t extent, index_t rows, index_t cols, index_t depth) {
-  const double work =
-      static_cast<double>(rows) * static_cast<double>(cols) * static_cast<double>(depth);
-  if (work < kMinParallelGemm || max_threads() == 1) return std::max<index_t>(extent, 1);
-  const index_t most = std::max<index_t>(1, static_cast<index_t>(work / (kMinParallelGemm / 2)));
-  const index_t pieces = std::min<index_t>(4 * max_threads(), most);
-  return ((extent + pieces - 1) / pieces + 15) / 16 * 16;
+/// Pieces of `extent` rows (or images, ...) for `threads` threads: about four per thread, to
+/// even out a thread the OS delays, each a multiple of `multiple`; the whole extent for one.
+inline index_t split_grain(index_t extent, int threads, index_t multiple = 16) {
+  if (threads <= 1) return std::max<index_t>(extent, 1);
+  const index_t pieces = 4 * static_cast<index_t>(threads);
+  return ((extent + pieces - 1) / pieces + multiple - 1) / multiple * multiple;
 }
 
 /// dst = lhs * rhs for Eigen matrix expressions with direct access (maps and their transposes),
@@ -117,12 +119,14 @@ inline index_t gemm_grain(index_t extent, index_t rows, index_t cols, index_t de
 template <class Dst, class Lhs, class Rhs>
 void gemm(Dst&& dst, const Lhs& lhs, const Rhs& rhs) {
   const index_t rows = dst.rows(), cols = dst.cols(), depth = lhs.cols();
+  const int threads = threads_for(static_cast<double>(rows) * static_cast<double>(cols) *
+                                  static_cast<double>(depth));
   if (rows >= cols) {
-    parallel_for(rows, gemm_grain(rows, rows, cols, depth), [&](index_t begin, index_t end, int) {
+    parallel_for(rows, split_grain(rows, threads), threads, [&](index_t begin, index_t end, int) {
       dst.middleRows(begin, end - begin).noalias() = lhs.middleRows(begin, end - begin) * rhs;
     });
   } else {
-    parallel_for(cols, gemm_grain(cols, rows, cols, depth), [&](index_t begin, index_t end, int) {
+    parallel_for(cols, split_grain(cols, threads), threads, [&](index_t begin, index_t end, int) {
       dst.middleCols(begin, end - begin).noalias() = lhs * rhs.middleCols(begin, end - begin);
     });
   }
