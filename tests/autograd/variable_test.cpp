@@ -74,18 +74,40 @@ TYPED_TEST(VariableTyped, GradIsZerosBeforeBackward) {
   EXPECT_FALSE(x.has_grad());
 }
 
-TYPED_TEST(VariableTyped, ZeroGradKeepsTheBuffer) {
+TYPED_TEST(VariableTyped, ZeroGradThenBackwardReplacesTheGradient) {
   using T = TypeParam;
   Variable<T> x(Tensor<T>({3}, {1, 2, 3}), true);
   (x * x).backward(Tensor<T>::ones({3}));
-  const T* buffer = x.grad().data();
+  const Tensor<T> before = x.grad();
   x.zero_grad();
   EXPECT_TRUE(x.has_grad());
-  EXPECT_EQ(x.grad().data(), buffer);
-  expect_tensor_near(x.grad(), {3}, {0, 0, 0}, 0);
+  // The next gradient replaces the zeroed one rather than being added to stale values.
   (x * T(2)).backward(Tensor<T>::ones({3}));
-  EXPECT_EQ(x.grad().data(), buffer);
   expect_tensor_near(x.grad(), {3}, {2, 2, 2}, 0);
+  (x * T(3)).backward(Tensor<T>::ones({3}));
+  expect_tensor_near(x.grad(), {3}, {5, 5, 5}, 0);
+  // A tensor read before zero_grad() keeps its values.
+  expect_tensor_near(before, {3}, {2, 4, 6}, 0);
+}
+
+TYPED_TEST(VariableTyped, ZeroGradReadsAsZerosUntilTheNextBackward) {
+  using T = TypeParam;
+  Variable<T> x(Tensor<T>({2}, {1, 2}), true);
+  (x * x).backward(Tensor<T>::ones({2}));
+  x.zero_grad();
+  expect_tensor_near(x.grad(), {2}, {0, 0}, 0);
+  x.zero_grad();
+  (x * T(4)).backward(Tensor<T>::ones({2}));
+  expect_tensor_near(x.grad(), {2}, {4, 4}, 0);
+}
+
+TYPED_TEST(VariableTyped, ZeroGradOfARootLeafThenBackward) {
+  using T = TypeParam;
+  Variable<T> x(Tensor<T>({2}, {1, 2}), true);
+  x.backward(Tensor<T>({2}, {3, 4}));
+  x.zero_grad();
+  x.backward(Tensor<T>({2}, {5, 6}));
+  expect_tensor_near(x.grad(), {2}, {5, 6}, 0);
 }
 
 TYPED_TEST(VariableTyped, SetRequiresGradOnlyOnLeaves) {

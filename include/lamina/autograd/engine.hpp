@@ -49,12 +49,13 @@ void run_backward(const std::shared_ptr<Node<T>>& root, const Tensor<T>& upstrea
           ") was already freed by an earlier backward(); pass retain_graph = true to the first "
           "call to backward through it twice");
   }
-  if (root->has_grad) {
+  if (root->has_grad && !root->grad_zeroed) {
     T* dst = root->grad.data();
     for (index_t k = 0; k < upstream.size(); ++k) dst[k] += upstream.data()[k];
   } else {
     root->grad = upstream.clone();
     root->has_grad = true;
+    root->grad_zeroed = false;
   }
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node<T>* n = it->get();
@@ -66,6 +67,7 @@ void run_backward(const std::shared_ptr<Node<T>>& root, const Tensor<T>& upstrea
     // An intermediate gradient is only needed while its own rule runs.
     n->grad = Tensor<T>();
     n->has_grad = false;
+    n->grad_zeroed = false;
     if (!retain_graph) {
       n->backward = nullptr;
       n->inputs.clear();

@@ -27,6 +27,10 @@ struct Node {
   Tensor<T> value;
   Tensor<T> grad;
   bool has_grad = false;
+  /// Set by zero_grad(): the accumulated gradient is zero, but `grad` still holds the old values
+  /// until a new gradient replaces it (or the gradient is read), which saves a pass of zeroing
+  /// and one of adding per parameter and step.
+  bool grad_zeroed = false;
   bool requires_grad = false;
   /// Set once backward() has released this node's rule and inputs.
   bool freed = false;
@@ -79,9 +83,10 @@ class Gradients {
     }
     check(g.shape() == in.value.shape(), "autograd: gradient of shape ", g.shape(), " for input ",
           i, " of '", node_.op, "' does not match the input's shape ", in.value.shape());
-    if (!in.has_grad) {
+    if (!in.has_grad || in.grad_zeroed) {
       in.grad = g.owns_storage() ? std::move(g) : g.clone();
       in.has_grad = true;
+      in.grad_zeroed = false;
     } else {
       T* dst = in.grad.data();
       const T* src = g.data();

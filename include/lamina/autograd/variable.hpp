@@ -91,11 +91,18 @@ class Variable {
   bool has_grad() const { return node_->has_grad; }
   /// d(loss)/d(this), accumulated over backward() calls; zeros before the first one.
   Tensor<T> grad() const {
-    return node_->has_grad ? node_->grad : Tensor<T>::zeros(node_->value.shape());
+    if (!node_->has_grad) return Tensor<T>::zeros(node_->value.shape());
+    if (node_->grad_zeroed) {
+      node_->grad.fill(T(0));
+      node_->grad_zeroed = false;
+    }
+    return node_->grad;
   }
-  /// Sets the accumulated gradient to zero (keeping its buffer).
+  /// Sets the accumulated gradient to zero. The next gradient backward() brings replaces it
+  /// instead of being added to it (a tensor grad() returned earlier keeps its old values, as
+  /// PyTorch's zero_grad(set_to_none=True)); grad() before then returns zeros.
   void zero_grad() {
-    if (node_->has_grad) node_->grad.fill(T(0));
+    if (node_->has_grad) node_->grad_zeroed = true;
   }
 
   /// Back-propagates from this scalar (any one-element tensor) with d(loss)/d(this) = 1.

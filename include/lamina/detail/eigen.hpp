@@ -18,6 +18,10 @@ template <class T>
 using VectorMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>;
 template <class T>
 using ConstVectorMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>;
+template <class T>
+using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+template <class T>
+using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
 
 /// A rows x cols row-major matrix view of `data`.
 template <class T>
@@ -45,6 +49,17 @@ VectorMap<T> vector(Tensor<T>& t) {
 template <class T>
 ConstVectorMap<T> vector(const Tensor<T>& t) {
   return ConstVectorMap<T>(t.data(), t.size());
+}
+
+/// n values at `data` as an Eigen array, for vectorised elementwise arithmetic (Eigen's own
+/// SIMD sqrt and division, whatever the compiler's -fmath-errno setting).
+template <class T>
+ArrayMap<T> array(T* data, index_t n) {
+  return ArrayMap<T>(data, n);
+}
+template <class T>
+ConstArrayMap<T> array(const T* data, index_t n) {
+  return ConstArrayMap<T>(data, n);
 }
 
 }  // namespace lamina::detail

@@ -78,19 +78,27 @@ class Adam : public detail::OptimizerWithOptions<T, Adam<T>, AdamOptions, AdamSt
     const T one_minus_b1 = static_cast<T>(1 - b1), one_minus_b2 = static_cast<T>(1 - b2);
     const T eps = static_cast<T>(o.epsilon);
     State& s = this->state_[i];
-    T* p = value.data();
-    const T* g = grad.data();
-    T* m = s.m.data();
-    T* v = s.v.data();
-    T* v_hat = o.amsgrad ? s.v_hat.data() : nullptr;
-    const index_t n = value.size();
-    for (index_t k = 0; k < n; ++k) {
-      m[k] += (g[k] - m[k]) * one_minus_b1;
-      v[k] += (g[k] * g[k] - v[k]) * one_minus_b2;
-      T second = v[k];
-      if (v_hat) second = v_hat[k] = std::max(v_hat[k], v[k]);
-      p[k] -= m[k] * alpha / (std::sqrt(second) + eps);
-    }
+    T* const p = value.data();
+    const T* const g = grad.data();
+    T* const m = s.m.data();
+    T* const v = s.v.data();
+    T* const v_hat = o.amsgrad ? s.v_hat.data() : nullptr;
+    detail::for_each_block(value.size(), 16, [&](index_t begin, index_t end) {
+      const index_t n = end - begin;
+      const auto gb = detail::array(g + begin, n);
+      auto mb = detail::array(m + begin, n);
+      auto vb = detail::array(v + begin, n);
+      mb += (gb - mb) * one_minus_b1;
+      vb += (gb.square() - vb) * one_minus_b2;
+      auto pb = detail::array(p + begin, n);
+      if (v_hat) {
+        auto hb = detail::array(v_hat + begin, n);
+        hb = hb.max(vb);
+        pb -= mb * alpha / (hb.sqrt() + eps);
+      } else {
+        pb -= mb * alpha / (vb.sqrt() + eps);
+      }
+    });
   }
 };
 

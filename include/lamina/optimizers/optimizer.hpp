@@ -12,6 +12,8 @@
 #include "lamina/autograd/variable.hpp"
 #include "lamina/core/error.hpp"
 #include "lamina/core/tensor.hpp"
+#include "lamina/detail/eigen.hpp"
+#include "lamina/ops/parallel.hpp"
 
 namespace lamina {
 
@@ -172,6 +174,17 @@ class Optimizer {
 };
 
 namespace detail {
+
+/// Calls f(begin, end) on consecutive blocks of [0, n) that together cover it: one block for a
+/// small parameter, blocks on all threads for a large one. An optimizer's update is elementwise,
+/// so its blocks are independent; `work` is the arithmetic per element (as multiply-adds).
+template <class F>
+void for_each_block(index_t n, double work, F&& f) {
+  const int threads = threads_for(static_cast<double>(n) * work);
+  // Blocks are whole 64-byte lines of float, so that no two threads write the same line.
+  parallel_for(n, split_grain(n, threads, 64), threads,
+               [&](index_t begin, index_t end, int) { f(begin, end); });
+}
 
 /// What SGD, Adam and RMSprop share beyond Optimizer: their options struct (Options has
 /// learning_rate, clipnorm and clipvalue), one State per parameter, and clone() from the options.

@@ -78,27 +78,35 @@ class RMSprop
     const T mu = static_cast<T>(o.momentum);
     const T eps = static_cast<T>(o.epsilon);
     State& s = this->state_[i];
-    T* p = value.data();
-    const T* g = grad.data();
-    T* v = s.velocity.data();
-    T* mom = o.momentum > 0 ? s.momentum.data() : nullptr;
-    T* avg = o.centered ? s.average_gradient.data() : nullptr;
-    const index_t n = value.size();
-    for (index_t k = 0; k < n; ++k) {
-      v[k] = rho * v[k] + one_minus_rho * (g[k] * g[k]);
-      T denominator = v[k] + eps;
+    T* const p = value.data();
+    const T* const g = grad.data();
+    T* const v = s.velocity.data();
+    T* const mom = o.momentum > 0 ? s.momentum.data() : nullptr;
+    T* const avg = o.centered ? s.average_gradient.data() : nullptr;
+    detail::for_each_block(value.size(), 16, [&](index_t begin, index_t end) {
+      const index_t n = end - begin;
+      const auto gb = detail::array(g + begin, n);
+      auto vb = detail::array(v + begin, n);
+      auto pb = detail::array(p + begin, n);
+      vb = rho * vb + one_minus_rho * gb.square();
+      // increment = lr g / sqrt(v + eps), or with `centered` lr g / sqrt(v - avg^2 + eps)
+      const auto step = [&](const auto& denominator) {
+        if (mom) {
+          auto mb = detail::array(mom + begin, n);
+          mb = mu * mb + lr * gb / denominator.sqrt();
+          pb -= mb;
+        } else {
+          pb -= lr * gb / denominator.sqrt();
+        }
+      };
       if (avg) {
-        avg[k] = rho * avg[k] + one_minus_rho * g[k];
-        denominator = v[k] - avg[k] * avg[k] + eps;
-      }
-      const T increment = lr * g[k] / std::sqrt(denominator);
-      if (mom) {
-        mom[k] = mu * mom[k] + increment;
-        p[k] -= mom[k];
+        auto ab = detail::array(avg + begin, n);
+        ab = rho * ab + one_minus_rho * gb;
+        step(vb - ab.square() + eps);
       } else {
-        p[k] -= increment;
+        step(vb + eps);
       }
-    }
+    });
   }
 };
 

@@ -59,18 +59,24 @@ class SGD : public detail::OptimizerWithOptions<T, SGD<T>, SGDOptions, SGDState<
     const T lr = static_cast<T>(this->learning_rate());
     const T mu = static_cast<T>(this->options_.momentum);
     const bool nesterov = this->options_.nesterov;
-    T* p = value.data();
-    const T* g = grad.data();
-    const index_t n = value.size();
-    if (this->options_.momentum == 0) {
-      for (index_t k = 0; k < n; ++k) p[k] -= g[k] * lr;
-      return;
-    }
-    T* v = this->state_[i].velocity.data();
-    for (index_t k = 0; k < n; ++k) {
-      v[k] = v[k] * mu - g[k] * lr;
-      p[k] += nesterov ? v[k] * mu - g[k] * lr : v[k];
-    }
+    T* const p = value.data();
+    const T* const g = grad.data();
+    T* const v = this->options_.momentum == 0 ? nullptr : this->state_[i].velocity.data();
+    detail::for_each_block(value.size(), 4, [&](index_t begin, index_t end) {
+      const index_t n = end - begin;
+      const auto gb = detail::array(g + begin, n);
+      auto pb = detail::array(p + begin, n);
+      if (!v) {
+        pb -= gb * lr;
+        return;
+      }
+      auto vb = detail::array(v + begin, n);
+      vb = vb * mu - gb * lr;
+      if (nesterov)
+        pb += vb * mu - gb * lr;
+      else
+        pb += vb;
+    });
   }
 };
 
