@@ -45,6 +45,7 @@
 #include "lamina/losses/losses.hpp"
 #include "lamina/metrics/metrics.hpp"
 
+#include "lamina/data/byte_tensor.hpp"
 #include "lamina/data/dataset.hpp"
 #include "lamina/data/idx.hpp"
 

@@ -134,6 +134,24 @@ TYPED_TEST(DatasetTest, LoadsTheBundledFashionMnistSlice) {
   EXPECT_EQ(fashion_mnist_class_names()[9], "Ankle boot");
 }
 
+TYPED_TEST(DatasetTest, LoadsFashionMnistImagesAsBytesScaledBy1Over255) {
+  using T = TypeParam;
+  const Dataset<T, ByteTensor> bytes = load_fashion_mnist<T, ByteTensor>(kSlice);
+  const Dataset<T> floats = load_fashion_mnist<T>(kSlice);
+  EXPECT_EQ(bytes.x_train.shape(), (Shape{2000, 28, 28, 1}));
+  EXPECT_EQ(bytes.x_test.shape(), (Shape{500, 28, 28, 1}));
+  EXPECT_EQ(bytes.x_train.scale(), 1.0 / 255.0);
+  EXPECT_EQ(bytes.x_train.data()[14 * 28 + 12], 237);  // the raw pixel, see ReadIdx
+  EXPECT_EQ(bytes.y_train.to_vector(), floats.y_train.to_vector());
+  EXPECT_EQ(bytes.y_test.to_vector(), floats.y_test.to_vector());
+  // Converted, the bytes are exactly the float data set.
+  EXPECT_EQ(bytes.x_train.template to_tensor<T>().to_vector(), floats.x_train.to_vector());
+  const Dataset<T> converted = to_tensor(bytes);
+  EXPECT_EQ(converted.x_test.shape(), floats.x_test.shape());
+  EXPECT_EQ(converted.x_test.to_vector(), floats.x_test.to_vector());
+  EXPECT_EQ(converted.y_test.to_vector(), floats.y_test.to_vector());
+}
+
 TEST(LoadFashionMnist, NamesTheMissingOrMismatchedFile) {
   const auto dir = std::filesystem::path(::testing::TempDir()) / "lamina_fashion_mnist_bad";
   std::filesystem::remove_all(dir);
@@ -147,6 +165,9 @@ TEST(LoadFashionMnist, NamesTheMissingOrMismatchedFile) {
   copy("train-images-idx3-ubyte.gz", "train-images-idx3-ubyte.gz");
   copy("t10k-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte.gz");
   expect_error<IoError>([&] { load_fashion_mnist<float>(dir.string()); },
+                        {"train-images-idx3-ubyte.gz holds 2000 images",
+                         "train-labels-idx1-ubyte.gz holds 500 labels"});
+  expect_error<IoError>([&] { load_fashion_mnist<float, ByteTensor>(dir.string()); },
                         {"train-images-idx3-ubyte.gz holds 2000 images",
                          "train-labels-idx1-ubyte.gz holds 500 labels"});
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -116,6 +117,57 @@ TEST(ReadIdx, ReadsSignedIntegerAndFloatTypes) {
   const Tensor<double> f = read_idx<double>(dir + "/float");
   EXPECT_EQ(f.shape(), (Shape{1, 2}));
   EXPECT_EQ(f.to_vector(), (std::vector<double>{1.5, -2.0}));
+}
+
+// ---- straight into bytes -----------------------------------------------------------------------
+
+TEST(ReadIdxBytes, HoldsTheFileBytesWithoutConversion) {
+  const std::string dir = temp_dir();
+  const Bytes file = concat(idx_header(0x08, {2, 3, 2}), {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255});
+  write_raw(dir + "/raw", file);
+  write_gzip(dir + "/packed", file);
+  for (const std::string name : {"raw", "packed"}) {
+    const ByteTensor b = read_idx_bytes(dir + "/" + name);
+    EXPECT_EQ(b.shape(), (Shape{2, 3, 2})) << name;
+    EXPECT_EQ(Bytes(b.begin(), b.end()), Bytes(file.begin() + 16, file.end())) << name;
+    EXPECT_EQ(b.scale(), 1.0);
+    EXPECT_EQ(b.to_tensor<float>().to_vector(), read_idx<float>(dir + "/" + name).to_vector());
+  }
+  const ByteTensor scaled = read_idx_bytes(dir + "/raw", {.rank = 3}, {.scale = 0.5, .offset = 1});
+  EXPECT_EQ(scaled.to_tensor<double>().slice(1, 2).to_vector(),
+            (std::vector<double>{4, 4.5, 5, 5.5, 6, 128.5}));
+}
+
+TEST(ReadIdxBytes, ReadsTheBundledSliceAsReadIdxDoes) {
+  const std::string path = kSlice + "/t10k-images-idx3-ubyte.gz";
+  const ByteTensor b = read_idx_bytes(path, {.rank = 3});
+  const Tensor<float> x = read_idx_images<float>(path);
+  ASSERT_EQ(b.shape(), (Shape{500, 28, 28}));
+  EXPECT_EQ(b.to_tensor<float>().to_vector(), x.to_vector());
+}
+
+TEST(ReadIdxBytes, RejectsOtherDataTypesAndTheErrorsOfReadIdx) {
+  const std::string dir = temp_dir();
+  write_raw(dir + "/int", concat(idx_header(0x0C, {1}), {0, 0, 0, 7}));
+  expect_error<IoError>([&] { read_idx_bytes(dir + "/int"); },
+                        {dir + "/int", "0x00000C01", "read_idx_bytes", "unsigned bytes",
+                         "type code 0x08", "32-bit integers", "0x0C", "read_idx<T>"});
+  write_gzip(dir + "/float", concat(idx_header(0x0D, {1, 1}), {0x3F, 0xC0, 0, 0}));
+  expect_error<IoError>([&] { read_idx_bytes(dir + "/float"); },
+                        {dir + "/float", "32-bit floats", "0x0D"});
+  write_raw(dir + "/signed", concat(idx_header(0x09, {1}), {0x80}));
+  expect_error<IoError>([&] { read_idx_bytes(dir + "/signed"); }, {"signed bytes", "0x09"});
+  // The checks shared with read_idx: missing, truncated, wrong rank.
+  expect_error<IoError>([&] { read_idx_bytes(dir + "/missing"); },
+                        {dir + "/missing", "cannot open"});
+  write_raw(dir + "/short", concat(idx_header(0x08, {10, 2, 2}), Bytes(7, 1)));
+  expect_error<IoError>([&] { read_idx_bytes(dir + "/short"); },
+                        {dir + "/short", "truncated", "expected 40 bytes", "got 7"});
+  const std::string labels = kSlice + "/train-labels-idx1-ubyte.gz";
+  expect_error<IoError>([&] { read_idx_bytes(labels, {.rank = 3}); },
+                        {labels, "expected 0x00000803", "1 dimension of unsigned bytes"});
+  expect_error<ValueError>([&] { read_idx_bytes(labels, {}, {.scale = std::nan("")}); },
+                           {"ByteTensor", "finite"});
 }
 
 // ---- bad files: each a lamina::Error naming the file and the problem ---------------------------

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -12,15 +13,26 @@
 #include "lamina/core/random.hpp"
 #include "lamina/core/shape.hpp"
 #include "lamina/core/tensor.hpp"
+#include "lamina/data/byte_tensor.hpp"
 #include "lamina/data/idx.hpp"
 
 namespace lamina {
 
-/// Training and test data, as Keras's `(x_train, y_train), (x_test, y_test)`.
-template <class T>
+/// Training and test data, as Keras's `(x_train, y_train), (x_test, y_test)`. The inputs x are
+/// Tensor<T> or, as Keras's uint8 arrays, a ByteTensor converted batch by batch (X = ByteTensor).
+template <class T, class X = Tensor<T>>
 struct Dataset {
-  Tensor<T> x_train, y_train, x_test, y_test;
+  X x_train;
+  Tensor<T> y_train;
+  X x_test;
+  Tensor<T> y_test;
 };
+
+/// The dataset with its byte inputs converted to T (scaled and offset as each ByteTensor says).
+template <class T>
+Dataset<T> to_tensor(const Dataset<T, ByteTensor>& d) {
+  return {d.x_train.template to_tensor<T>(), d.y_train, d.x_test.template to_tensor<T>(), d.y_test};
+}
 
 /// x / divisor, e.g. raw pixels 0..255 into [0, 1] (Keras's Rescaling(1/255)). Any shape.
 template <class T>
@@ -141,12 +153,14 @@ inline std::string mnist_file(const std::string& dir, const std::string& name) {
   return !std::filesystem::exists(gz, ignored) && std::filesystem::exists(raw, ignored) ? raw : gz;
 }
 
-/// Reads one MNIST-style split (images + labels) from dir and checks that they fit together.
+/// Reads one MNIST-style split from dir: images [n, rows, cols, 1] as bytes (converted with
+/// `options`) and labels [n] as T, checking that they fit together.
 template <class T>
-std::pair<Tensor<T>, Tensor<T>> load_mnist_split(const std::string& dir, const std::string& images,
-                                                 const std::string& labels, index_t classes) {
+std::pair<ByteTensor, Tensor<T>> load_mnist_split(const std::string& dir, const std::string& images,
+                                                  const std::string& labels, index_t classes,
+                                                  ByteTensorOptions options = {}) {
   const std::string image_path = mnist_file(dir, images), label_path = mnist_file(dir, labels);
-  Tensor<T> x = read_idx_images<T>(image_path);
+  ByteTensor x = read_idx_bytes(image_path, {.rank = 3}, options);
   Tensor<T> y = read_idx_labels<T>(label_path);
   check<IoError>(x.dim(0) == y.dim(0), image_path, " holds ", x.dim(0), " images but ", label_path,
                  " holds ", y.dim(0), " labels");
@@ -164,13 +178,26 @@ std::pair<Tensor<T>, Tensor<T>> load_mnist_split(const std::string& dir, const s
 /// x_train [n, 28, 28, 1] and x_test are scaled into [0, 1]; y_train [n] and y_test hold the labels
 /// 0..9. The full set has 60,000 training and 10,000 test images; lamina's source tree bundles a
 /// slice in data/fashion-mnist-slice.
-template <class T>
-Dataset<T> load_fashion_mnist(const std::string& dir = kFashionMnistDebianDir) {
+///
+/// X = Tensor<T> gives the images as T; X = ByteTensor keeps them as bytes, a quarter of the
+/// memory, scaled by 1/255 as fit, evaluate and predict convert each batch:
+/// `load_fashion_mnist<float, ByteTensor>()`.
+template <class T, class X = Tensor<T>>
+Dataset<T, X> load_fashion_mnist(const std::string& dir = kFashionMnistDebianDir) {
+  static_assert(std::is_same_v<X, Tensor<T>> || std::is_same_v<X, ByteTensor>,
+                "load_fashion_mnist<T, X>: X must be Tensor<T> or ByteTensor");
+  const ByteTensorOptions pixels{.scale = 1.0 / 255.0};
   auto [x_train, y_train] =
-      load_mnist_split<T>(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", 10);
+      load_mnist_split<T>(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", 10, pixels);
   auto [x_test, y_test] =
-      load_mnist_split<T>(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 10);
-  return {scale(x_train), std::move(y_train), scale(x_test), std::move(y_test)};
+      load_mnist_split<T>(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 10, pixels);
+  Dataset<T, ByteTensor> bytes{std::move(x_train), std::move(y_train), std::move(x_test),
+                               std::move(y_test)};
+  if constexpr (std::is_same_v<X, ByteTensor>) {
+    return bytes;
+  } else {
+    return to_tensor(bytes);
+  }
 }
 
 }  // namespace lamina

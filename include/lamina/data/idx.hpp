@@ -20,6 +20,7 @@
 #include "lamina/core/error.hpp"
 #include "lamina/core/shape.hpp"
 #include "lamina/core/tensor.hpp"
+#include "lamina/data/byte_tensor.hpp"
 
 namespace lamina {
 
@@ -181,47 +182,55 @@ T idx_value(const unsigned char* p, unsigned code) {
 
 }  // namespace detail
 
-/// Options of read_idx.
+/// Options of read_idx and read_idx_bytes.
 struct IdxOptions {
   /// The rank the file must have (3 for images [n, rows, cols], 1 for labels [n]); 0 accepts any.
   int rank = 0;
 };
 
-/// Reads an IDX file (the MNIST format: yann.lecun.com/exdb/mnist), gzip-compressed or raw
-/// (detected from the gzip magic bytes, not the file name), into a tensor of the file's shape,
-/// e.g. images [n, rows, cols] with their raw values 0..255, labels [n]. Throws IoError naming
-/// the file and the problem: missing, truncated, wrong magic number or rank, unsupported data
-/// type, or dimensions that disagree with the amount of data.
-template <class T>
-Tensor<T> read_idx(const std::string& path, IdxOptions options = {}) {
-  detail::ByteReader in(path);
+namespace detail {
+
+/// An IDX file as stored: its data type code, its shape and its elements' raw (big-endian) bytes.
+struct IdxContents {
+  unsigned code = 0;
+  Shape shape;
+  std::vector<std::uint8_t> bytes;
+};
+
+/// Reads and checks an IDX file (see read_idx). With `unsigned_bytes_only` (read_idx_bytes),
+/// any data type but 0x08 is an error, raised before the data is read.
+inline IdxContents read_idx_contents(const std::string& path, IdxOptions options,
+                                     bool unsigned_bytes_only) {
+  ByteReader in(path);
   std::array<unsigned char, 4> magic{};
   const std::size_t got_magic = in.read(magic.data(), 4);
   check<IoError>(got_magic == 4, path, ": truncated file: expected a 4-byte IDX header, got ",
                  got_magic, " bytes");
-  const auto magic_value = static_cast<std::uint32_t>(detail::big_endian(magic.data(), 4));
+  const auto magic_value = static_cast<std::uint32_t>(big_endian(magic.data(), 4));
   const unsigned code = magic[2], rank = magic[3];
   const char* example = options.rank == 1   ? ", e.g. MNIST labels"
                         : options.rank == 3 ? ", e.g. MNIST images"
                                             : "";
   const std::string expected =
-      options.rank == 0
-          ? std::string("0x0000TTNN (an IDX file: type code TT, NN dimensions)")
-          : detail::cat(detail::hex32(0x0800u + static_cast<std::uint32_t>(options.rank)),
-                        " (an IDX file of unsigned bytes with ", options.rank, " dimension",
-                        options.rank == 1 ? "" : "s", example, ")");
-  check<IoError>(magic[0] == 0 && magic[1] == 0, path, ": wrong magic number ",
-                 detail::hex32(magic_value), ", expected ", expected, "; this is not an IDX file");
-  check<IoError>(detail::idx_type_name(code) != nullptr, path, ": wrong magic number ",
-                 detail::hex32(magic_value), ": unsupported IDX data type code ",
-                 detail::hex32(code).replace(2, 6, ""),
+      options.rank == 0 ? std::string("0x0000TTNN (an IDX file: type code TT, NN dimensions)")
+                        : cat(hex32(0x0800u + static_cast<std::uint32_t>(options.rank)),
+                              " (an IDX file of unsigned bytes with ", options.rank, " dimension",
+                              options.rank == 1 ? "" : "s", example, ")");
+  check<IoError>(magic[0] == 0 && magic[1] == 0, path, ": wrong magic number ", hex32(magic_value),
+                 ", expected ", expected, "; this is not an IDX file");
+  check<IoError>(idx_type_name(code) != nullptr, path, ": wrong magic number ", hex32(magic_value),
+                 ": unsupported IDX data type code ", hex32(code).replace(2, 6, ""),
                  " (supported: 0x08 ubyte, 0x09 byte, 0x0B short, 0x0C int, 0x0D float, "
                  "0x0E double)");
+  check<IoError>(!unsigned_bytes_only || code == 0x08, path, ": wrong magic number ",
+                 hex32(magic_value), ": read_idx_bytes reads IDX files of unsigned bytes (type ",
+                 "code 0x08), but this one holds ", idx_type_name(code), " (type code ",
+                 hex32(code).replace(2, 6, ""), "); read it with read_idx<T>");
   check<IoError>(options.rank == 0 || static_cast<int>(rank) == options.rank, path,
-                 ": wrong magic number ", detail::hex32(magic_value), ", expected ", expected,
+                 ": wrong magic number ", hex32(magic_value), ", expected ", expected,
                  "; the file has ", rank, " dimension", rank == 1 ? "" : "s", " of ",
-                 detail::idx_type_name(code));
-  check<IoError>(rank > 0, path, ": wrong magic number ", detail::hex32(magic_value),
+                 idx_type_name(code));
+  check<IoError>(rank > 0, path, ": wrong magic number ", hex32(magic_value),
                  ": an IDX file needs at least one dimension");
 
   std::vector<unsigned char> header(4 * std::size_t{rank});
@@ -230,20 +239,20 @@ Tensor<T> read_idx(const std::string& path, IdxOptions options = {}) {
                  " bytes of dimensions after the magic number, got ", got_header);
   std::vector<index_t> dims(rank);
   std::size_t count = 1;
-  const std::size_t elem = detail::idx_type_size(code);
+  const std::size_t elem = idx_type_size(code);
   for (std::size_t i = 0; i < rank; ++i) {
-    dims[i] = static_cast<index_t>(detail::big_endian(&header[4 * i], 4));
+    dims[i] = static_cast<index_t>(big_endian(&header[4 * i], 4));
     check<IoError>(dims[i] == 0 || count <= std::numeric_limits<std::size_t>::max() / elem /
                                                 static_cast<std::size_t>(dims[i]),
                    path, ": dimensions ", Shape(dims), " are too large");
     count *= static_cast<std::size_t>(dims[i]);
   }
-  const Shape shape(dims);
+  IdxContents contents{code, Shape(std::move(dims)), {}};
   const std::size_t expected_bytes = count * elem;
 
   // Read in chunks, so that a header claiming a huge size fails on the data actually present
   // rather than on one huge allocation.
-  std::vector<unsigned char> bytes;
+  std::vector<std::uint8_t>& bytes = contents.bytes;
   constexpr std::size_t chunk = std::size_t{1} << 24;
   while (bytes.size() < expected_bytes) {
     const std::size_t old = bytes.size();
@@ -255,23 +264,48 @@ Tensor<T> read_idx(const std::string& path, IdxOptions options = {}) {
     }
   }
   check<IoError>(bytes.size() == expected_bytes, path, ": truncated file: expected ",
-                 expected_bytes, " bytes of data for dimensions ", shape, " of ",
-                 detail::idx_type_name(code), ", got ", bytes.size());
+                 expected_bytes, " bytes of data for dimensions ", contents.shape, " of ",
+                 idx_type_name(code), ", got ", bytes.size());
   unsigned char extra[256];
   std::size_t trailing = 0;
   for (std::size_t got; (got = in.read(extra, sizeof extra)) > 0;) trailing += got;
-  check<IoError>(trailing == 0, path, ": dimensions ", shape, " of ", detail::idx_type_name(code),
+  check<IoError>(trailing == 0, path, ": dimensions ", contents.shape, " of ", idx_type_name(code),
                  " disagree with the file size: they need ", expected_bytes,
                  " bytes of data, but the file holds ", expected_bytes + trailing);
+  return contents;
+}
 
-  Tensor<T> out = Tensor<T>::empty(shape);
+}  // namespace detail
+
+/// Reads an IDX file (the MNIST format: yann.lecun.com/exdb/mnist), gzip-compressed or raw
+/// (detected from the gzip magic bytes, not the file name), into a tensor of the file's shape,
+/// e.g. images [n, rows, cols] with their raw values 0..255, labels [n]. Throws IoError naming
+/// the file and the problem: missing, truncated, wrong magic number or rank, unsupported data
+/// type, or dimensions that disagree with the amount of data.
+template <class T>
+Tensor<T> read_idx(const std::string& path, IdxOptions options = {}) {
+  const detail::IdxContents in = detail::read_idx_contents(path, options, false);
+  Tensor<T> out = Tensor<T>::empty(in.shape);
   T* dst = out.data();
-  if (code == 0x08) {
-    for (std::size_t i = 0; i < count; ++i) dst[i] = static_cast<T>(bytes[i]);
+  const std::size_t count = static_cast<std::size_t>(out.size());
+  if (in.code == 0x08) {
+    for (std::size_t i = 0; i < count; ++i) dst[i] = static_cast<T>(in.bytes[i]);
   } else {
-    for (std::size_t i = 0; i < count; ++i) dst[i] = detail::idx_value<T>(&bytes[i * elem], code);
+    const std::size_t elem = detail::idx_type_size(in.code);
+    for (std::size_t i = 0; i < count; ++i)
+      dst[i] = detail::idx_value<T>(&in.bytes[i * elem], in.code);
   }
   return out;
+}
+
+/// Reads an IDX file of unsigned bytes (type code 0x08, as MNIST's images and labels) into a
+/// ByteTensor of the file's shape, holding the file's bytes without any conversion, to be
+/// converted with `options`'s scale and offset. Throws IoError as read_idx does, and when the
+/// file holds another data type.
+inline ByteTensor read_idx_bytes(const std::string& path, IdxOptions options = {},
+                                 ByteTensorOptions byte_options = {}) {
+  detail::IdxContents in = detail::read_idx_contents(path, options, true);
+  return ByteTensor(std::move(in.shape), std::move(in.bytes), byte_options);
 }
 
 /// Reads an IDX image file: [n, rows, cols] with the raw pixel values (0..255 for MNIST).
