@@ -15,7 +15,6 @@ LAMINA_PACKAGES=(
   libgtest-dev
   libbenchmark-dev
   libstb-dev
-  libcli11-dev
 )
 
 # OpenMP threads that wait for work sleep instead of spinning: on a machine busier than its

@@ -1,17 +1,22 @@
 #pragma once
 
-// The command line every example shares (CLI11): --epochs, --batch-size, --data, --seed,
-// --threads, --out, --limit and --expect-loss-decrease. An example adds its own flags through
-// ExampleCli::app() before parse().
+// The command line every example shares: --epochs, --batch-size, --data, --seed, --threads,
+// --out, --limit and --expect-loss-decrease. An example adds its own options through
+// ExampleCli::add_option / add_flag before parse().
 
-#include <CLI/CLI.hpp>
-
+#include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -70,47 +75,59 @@ inline std::string default_data_dir() {
   return kSliceDir;
 }
 
-/// The shared command line of an example, with room for its own flags.
+namespace detail {
+
+/// Parses `text` as a whole integer of type V; nullopt unless all of it is one in range.
+template <class V>
+std::optional<V> parse_integer(const std::string& text) {
+  V value{};
+  const char* const last = text.data() + text.size();
+  const auto [end, error] = std::from_chars(text.data(), last, value);
+  if (text.empty() || error != std::errc() || end != last) return std::nullopt;
+  return value;
+}
+
+}  // namespace detail
+
+/// The shared command line of an example: `--name value` or `--name=value` options, flags and
+/// --help. A small parser of its own rather than a command-line library, which would add
+/// seconds to the compile of every example.
 class ExampleCli {
  public:
+  /// What an option accepts beyond its type.
+  enum class Check { none, positive, non_negative, existing_directory };
+
   /// `defaults` gives the example's name and its defaults (epochs, batch size, ...).
-  ExampleCli(const std::string& description, ExampleOptions defaults)
-      : options_(std::move(defaults)), app_(description, options_.name) {
+  ExampleCli(std::string description, ExampleOptions defaults)
+      : options_(std::move(defaults)), description_(std::move(description)) {
     options_.data = default_data_dir();
     options_.out = "out/" + options_.name;
-    app_.add_option("--epochs", options_.epochs, "Training epochs")
-        ->capture_default_str()
-        ->check(CLI::PositiveNumber);
-    app_.add_option("--batch-size", options_.batch_size, "Samples per training step")
-        ->capture_default_str()
-        ->check(CLI::PositiveNumber);
-    app_.add_option("--data", options_.data,
-                    "Directory of the Fashion-MNIST IDX files (default: $LAMINA_DATA, else " +
-                        std::string(kFashionMnistDebianDir) +
-                        " when Debian's dataset-fashion-mnist is installed, else the bundled "
-                        "slice " +
-                        kSliceDir + ")")
-        ->capture_default_str()
-        ->check(CLI::ExistingDirectory);
-    app_.add_option("--seed", options_.seed, "Seed of the weights and the shuffling")
-        ->capture_default_str();
-    app_.add_option("--threads", options_.threads,
-                    kMultithreaded
-                        ? "Threads for the kernels (OpenMP; 0: OpenMP's default, all cores)"
-                        : "Threads for the kernels. This build has no OpenMP, so the kernels run "
-                          "on one thread and the flag has no effect")
-        ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
-    app_.add_option("--out", options_.out, "Output directory (history CSV, pictures)")
-        ->capture_default_str();
-    app_.add_option("--limit", options_.limit,
-                    "Train on the first N training samples only (0: all), e.g. for CI")
-        ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
-    app_.add_flag("--expect-loss-decrease", options_.expect_loss_decrease,
-                  "Exit with status 1 unless the last epoch's loss is below the first's (a CI "
-                  "check)");
+    add_option("--epochs", options_.epochs, "Training epochs", Check::positive);
+    add_option("--batch-size", options_.batch_size, "Samples per training step", Check::positive);
+    add_option("--data", options_.data,
+               "Directory of the Fashion-MNIST IDX files (default: $LAMINA_DATA, else " +
+                   std::string(kFashionMnistDebianDir) +
+                   " when Debian's dataset-fashion-mnist is installed, else the bundled slice " +
+                   kSliceDir + ")",
+               Check::existing_directory);
+    add_option("--seed", options_.seed, "Seed of the weights and the shuffling");
+    add_option("--threads", options_.threads,
+               kMultithreaded
+                   ? "Threads for the kernels (OpenMP; 0: OpenMP's default, all cores)"
+                   : "Threads for the kernels. This build has no OpenMP, so the kernels run on "
+                     "one thread and the flag has no effect",
+               Check::non_negative);
+    add_option("--out", options_.out, "Output directory (history CSV, pictures)");
+    add_option("--limit", options_.limit,
+               "Train on the first N training samples only (0: all), e.g. for CI",
+               Check::non_negative);
+    add_flag("--expect-loss-decrease", options_.expect_loss_decrease,
+             "Exit with status 1 unless the last epoch's loss is below the first's (a CI check)");
   }
+
+  // The options point into this object.
+  ExampleCli(const ExampleCli&) = delete;
+  ExampleCli& operator=(const ExampleCli&) = delete;
 
   /// The number of threads the kernels use.
   static int threads() {
@@ -121,15 +138,72 @@ class ExampleCli {
 #endif
   }
 
-  /// For the example's own flags: `cli.app().add_option("--latent", latent, "...")`.
-  CLI::App& app() { return app_; }
+  /// An option `name` ("--latent") that sets `target` (an integer or a string) from the next
+  /// argument; `target`'s value when parse() is called is the default --help shows.
+  template <class V>
+  void add_option(std::string name, V& target, std::string help, Check check = Check::none) {
+    Option o{std::move(name), std::move(help), false, {}, {}};
+    o.show = [&target] {
+      if constexpr (std::is_same_v<V, std::string>)
+        return target;
+      else
+        return std::to_string(target);
+    };
+    o.set = [&target, check](const std::string& text) -> std::string {
+      if constexpr (std::is_same_v<V, std::string>) {
+        std::error_code ignored;
+        if (check == Check::existing_directory && !std::filesystem::is_directory(text, ignored))
+          return "directory does not exist: " + text;
+        target = text;
+      } else {
+        const std::optional<V> value = detail::parse_integer<V>(text);
+        if (!value) return "expected an integer, got '" + text + "'";
+        if (check == Check::positive && *value <= 0) return "must be positive, got " + text;
+        if (check == Check::non_negative && *value < 0) return "must be >= 0, got " + text;
+        target = *value;
+      }
+      return {};
+    };
+    options_list_.push_back(std::move(o));
+  }
 
-  /// Parses argv (exits on --help or a bad flag), applies --threads, creates --out.
+  /// A flag `name` that sets `target` to true when given.
+  void add_flag(std::string name, bool& target, std::string help) {
+    Option o{std::move(name), std::move(help), true, {}, {}};
+    o.set = [&target](const std::string&) -> std::string {
+      target = true;
+      return {};
+    };
+    options_list_.push_back(std::move(o));
+  }
+
+  /// Parses argv, applies --threads and creates --out. Prints the help and exits with status 0
+  /// on --help or -h; prints the error and exits with status 2 on an unknown option, a missing
+  /// or bad value.
   ExampleOptions parse(int argc, char** argv) {
-    try {
-      app_.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-      std::exit(app_.exit(e));
+    for (Option& o : options_list_)
+      if (o.show) o.shown_default = o.show();
+    for (int i = 1; i < argc; ++i) {
+      std::string arg = argv[i], value;
+      if (arg == "--help" || arg == "-h") {
+        print_help(std::cout);
+        std::exit(0);
+      }
+      const std::size_t equals = arg.find('=');
+      const bool inline_value = arg.rfind("--", 0) == 0 && equals != std::string::npos;
+      if (inline_value) {
+        value = arg.substr(equals + 1);
+        arg.resize(equals);
+      }
+      const auto o = std::find_if(options_list_.begin(), options_list_.end(),
+                                  [&](const Option& candidate) { return candidate.name == arg; });
+      if (o == options_list_.end()) fail("unknown option '" + arg + "'");
+      if (o->flag && inline_value) fail(arg + " takes no value");
+      if (!o->flag && !inline_value) {
+        if (i + 1 >= argc) fail(arg + " needs a value");
+        value = argv[++i];
+      }
+      if (const std::string error = o->set(value); !error.empty()) fail(arg + ": " + error);
     }
     if (options_.threads > 0) {
 #ifdef _OPENMP
@@ -147,8 +221,32 @@ class ExampleCli {
   }
 
  private:
+  struct Option {
+    std::string name, help;
+    bool flag;
+    std::function<std::string(const std::string&)> set;  // an error message, or empty
+    std::function<std::string()> show;                   // the value as text (options only)
+    std::string shown_default{};
+  };
+
+  void print_help(std::ostream& out) const {
+    out << description_ << "\nUsage: " << options_.name << " [OPTIONS]\n\nOptions:\n"
+        << "  -h, --help  Print this help and exit\n";
+    for (const Option& o : options_list_) {
+      out << "  " << o.name << (o.flag ? "" : " VALUE") << "\n      " << o.help;
+      if (!o.flag) out << " [default: " << o.shown_default << "]";
+      out << "\n";
+    }
+  }
+
+  [[noreturn]] void fail(const std::string& message) const {
+    std::cerr << options_.name << ": error: " << message << "\nRun with --help for the options.\n";
+    std::exit(2);
+  }
+
   ExampleOptions options_;
-  CLI::App app_;
+  std::string description_;
+  std::vector<Option> options_list_;
 };
 
 }  // namespace lamina::examples

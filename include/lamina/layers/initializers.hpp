@@ -1,16 +1,15 @@
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <Eigen/QR>
-
 #include "lamina/core/error.hpp"
 #include "lamina/core/random.hpp"
 #include "lamina/core/tensor.hpp"
-#include "lamina/detail/eigen.hpp"
 
 namespace lamina {
 
@@ -56,18 +55,32 @@ Tensor<T> orthogonal(const Shape& shape, Generator& gen) {
   const index_t cols = shape[shape.rank() - 1];
   const index_t rows = shape.numel() / cols;
   const index_t r = std::max(rows, cols), c = std::min(rows, cols);
-  Eigen::MatrixXd a(r, c);
+  // Column j of the r x c normal matrix at q[j * r]. Gram-Schmidt, each column orthogonalised
+  // twice against the ones before it ("twice is enough", Giraud et al. 2005), gives the Q whose R
+  // has a positive diagonal: the signs Keras folds in, without instantiating Eigen's QR.
+  std::vector<double> q(static_cast<std::size_t>(r * c));
   for (index_t i = 0; i < r; ++i)
-    for (index_t j = 0; j < c; ++j) a(i, j) = gen.normal();
-  Eigen::HouseholderQR<Eigen::MatrixXd> qr(a);
-  Eigen::MatrixXd q = qr.householderQ() * Eigen::MatrixXd::Identity(r, c);
-  const Eigen::MatrixXd rr = qr.matrixQR();
-  for (index_t j = 0; j < c; ++j)
-    if (rr(j, j) < 0) q.col(j) *= -1.0;
-  if (rows < cols) q.transposeInPlace();
+    for (index_t j = 0; j < c; ++j) q[static_cast<std::size_t>(j * r + i)] = gen.normal();
+  for (index_t j = 0; j < c; ++j) {
+    double* const qj = q.data() + j * r;
+    for (int pass = 0; pass < 2; ++pass) {
+      for (index_t k = 0; k < j; ++k) {
+        const double* const qk = q.data() + k * r;
+        const double dot = std::inner_product(qk, qk + r, qj, 0.0);
+        for (index_t i = 0; i < r; ++i) qj[i] -= dot * qk[i];
+      }
+    }
+    const double norm = std::sqrt(std::inner_product(qj, qj + r, qj, 0.0));
+    for (index_t i = 0; i < r; ++i) qj[i] /= norm;
+  }
+  // Element (i, j) of the result: Q(i, j), or Q(j, i) when the shape is wide.
+  const auto at = [&](index_t i, index_t j) {
+    return rows >= cols ? q[static_cast<std::size_t>(j * r + i)]
+                        : q[static_cast<std::size_t>(i * r + j)];
+  };
   Tensor<T> t = Tensor<T>::empty(shape);
   for (index_t i = 0; i < rows; ++i)
-    for (index_t j = 0; j < cols; ++j) t.data()[i * cols + j] = static_cast<T>(q(i, j));
+    for (index_t j = 0; j < cols; ++j) t.data()[i * cols + j] = static_cast<T>(at(i, j));
   return t;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <optional>
@@ -236,49 +237,61 @@ Variable<T> softplus(const Variable<T>& x) {
 
 namespace detail {
 
-template <class T>
-struct NamedActivation {
+/// An activation known by name, and how conv2d and dense apply it inside the op, if they can.
+struct ActivationName {
   const char* name;
-  Variable<T> (*fn)(const Variable<T>&);
-  /// How conv2d and dense apply it inside the op, if they can.
   std::optional<Pointwise> fused;
 };
 
-/// The one list of activations known by name, in the order error messages show them.
+/// The one list of activations known by name, in the order error messages show them. Not
+/// templated on the scalar, so that looking a name up instantiates no kernel.
+inline constexpr std::array<ActivationName, 8> kActivationNames{{
+    {"linear", Pointwise::linear},
+    {"relu", Pointwise::relu},
+    {"sigmoid", Pointwise::sigmoid},
+    {"tanh", Pointwise::tanh},
+    {"softmax", std::nullopt},
+    {"leaky_relu", Pointwise::leaky_relu},
+    {"elu", Pointwise::elu},
+    {"softplus", std::nullopt},
+}};
+
+/// The functions of kActivationNames, in its order.
 template <class T>
-const std::vector<NamedActivation<T>>& activation_table() {
+const std::array<Variable<T> (*)(const Variable<T>&), kActivationNames.size()>&
+activation_functions() {
   using V = Variable<T>;
-  static const std::vector<NamedActivation<T>> table{
-      {"linear", [](const V& x) { return linear(x); }, Pointwise::linear},
-      {"relu", [](const V& x) { return relu(x); }, Pointwise::relu},
-      {"sigmoid", [](const V& x) { return sigmoid(x); }, Pointwise::sigmoid},
-      {"tanh", [](const V& x) { return tanh(x); }, Pointwise::tanh},
-      {"softmax", [](const V& x) { return softmax(x, -1); }, std::nullopt},
-      {"leaky_relu", [](const V& x) { return leaky_relu(x); }, Pointwise::leaky_relu},
-      {"elu", [](const V& x) { return elu(x); }, Pointwise::elu},
-      {"softplus", [](const V& x) { return softplus(x); }, std::nullopt},
+  static constexpr std::array<V (*)(const V&), kActivationNames.size()> functions{
+      [](const V& x) { return linear(x); },      [](const V& x) { return relu(x); },
+      [](const V& x) { return sigmoid(x); },     [](const V& x) { return tanh(x); },
+      [](const V& x) { return softmax(x, -1); }, [](const V& x) { return leaky_relu(x); },
+      [](const V& x) { return elu(x); },         [](const V& x) { return softplus(x); },
   };
-  return table;
+  return functions;
+}
+
+/// The valid names, comma-separated, for error messages (only the fusable ones if asked).
+inline std::string activation_name_list(bool fused_only) {
+  std::string valid;
+  for (const ActivationName& a : kActivationNames)
+    if (!fused_only || a.fused) valid += (valid.empty() ? "" : ", ") + std::string(a.name);
+  return valid;
 }
 
 /// Whether conv2d and dense can apply the activation `name` inside the op (softmax and
 /// softplus they cannot).
 inline bool is_pointwise(const std::string& name) {
-  for (const auto& a : activation_table<double>())
+  for (const ActivationName& a : kActivationNames)
     if (name == a.name) return a.fused.has_value();
   return false;
 }
 
 /// The fusable activation called `name`; throws ValueError naming `op` and the valid names.
 inline Pointwise pointwise(const char* op, const std::string& name) {
-  std::string valid;
-  for (const auto& a : activation_table<double>()) {
-    if (!a.fused) continue;
-    if (name == a.name) return *a.fused;
-    valid += (valid.empty() ? "" : ", ") + std::string(a.name);
-  }
+  for (const ActivationName& a : kActivationNames)
+    if (a.fused && name == a.name) return *a.fused;
   throw ValueError(std::string(op) + ": activation '" + name +
-                   "' cannot be applied inside the op; valid names: " + valid);
+                   "' cannot be applied inside the op; valid names: " + activation_name_list(true));
 }
 
 }  // namespace detail
@@ -287,7 +300,7 @@ inline Pointwise pointwise(const char* op, const std::string& name) {
 /// axis), leaky_relu, elu, softplus (each with its Keras default parameters).
 inline std::vector<std::string> activation_names() {
   std::vector<std::string> names;
-  for (const auto& a : detail::activation_table<double>()) names.emplace_back(a.name);
+  for (const detail::ActivationName& a : detail::kActivationNames) names.emplace_back(a.name);
   return names;
 }
 
@@ -295,12 +308,10 @@ inline std::vector<std::string> activation_names() {
 /// Throws ValueError naming the unknown name and listing the valid ones.
 template <class T>
 std::function<Variable<T>(const Variable<T>&)> activation_by_name(const std::string& name) {
-  std::string valid;
-  for (const auto& a : detail::activation_table<T>()) {
-    if (name == a.name) return a.fn;
-    valid += (valid.empty() ? "" : ", ") + std::string(a.name);
-  }
-  throw ValueError("unknown activation '" + name + "'; valid names: " + valid);
+  for (std::size_t i = 0; i < detail::kActivationNames.size(); ++i)
+    if (name == detail::kActivationNames[i].name) return detail::activation_functions<T>()[i];
+  throw ValueError("unknown activation '" + name +
+                   "'; valid names: " + detail::activation_name_list(false));
 }
 
 }  // namespace lamina
