@@ -6,7 +6,6 @@
 #include <functional>
 #include <iostream>
 #include <memory>
-#include <numeric>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -16,6 +15,7 @@
 #include "lamina/autograd/grad_mode.hpp"
 #include "lamina/layers/layer.hpp"
 #include "lamina/metrics/metrics.hpp"
+#include "lamina/models/batch_source.hpp"
 #include "lamina/models/compile_args.hpp"
 #include "lamina/models/history.hpp"
 #include "lamina/models/progress.hpp"
@@ -23,30 +23,6 @@
 #include "lamina/ops/activation.hpp"
 
 namespace lamina {
-
-namespace detail {
-/// Rows order[begin, end) of t: [samples, ...], copied into one batch [end - begin, ...].
-template <class T>
-Tensor<T> gather_rows(const Tensor<T>& t, const std::vector<index_t>& order, index_t begin,
-                      index_t end) {
-  std::vector<index_t> dims(t.shape().begin(), t.shape().end());
-  dims[0] = end - begin;
-  Tensor<T> out = Tensor<T>::empty(Shape(std::move(dims)));
-  const index_t row = t.size() / t.dim(0);
-  for (index_t i = begin; i < end; ++i)
-    std::copy_n(t.data() + order[static_cast<std::size_t>(i)] * row, row,
-                out.data() + (i - begin) * row);
-  return out;
-}
-
-/// Fills `order` with 0..n-1, shuffled (Fisher-Yates) with `gen` when `shuffle`.
-inline void epoch_order(std::vector<index_t>& order, bool shuffle, Generator& gen) {
-  std::iota(order.begin(), order.end(), index_t(0));
-  if (!shuffle) return;
-  for (std::size_t i = order.size(); i > 1; --i)
-    std::swap(order[i - 1], order[static_cast<std::size_t>(gen.below(i))]);
-}
-}  // namespace detail
 
 /// Options of Model::fit (Keras's keyword arguments and defaults).
 template <class T>
@@ -56,8 +32,9 @@ struct FitOptions {
   bool shuffle = true;
   /// Fraction of the data, taken from the end before shuffling, held out for validation.
   double validation_split = 0.0;
-  /// Explicit validation data (x, y); takes precedence over validation_split.
-  std::optional<std::pair<Tensor<T>, Tensor<T>>> validation_data{};
+  /// Explicit validation data (x, y), x a Tensor<T> or a ByteTensor; takes precedence over
+  /// validation_split.
+  std::optional<std::pair<ModelInput<T>, Tensor<T>>> validation_data{};
   /// 0 silent, 1 progress bar, 2 one line per epoch.
   int verbose = 1;
   /// Seed of the shuffling.
@@ -151,10 +128,13 @@ class Model {
     return out;
   }
 
-  /// Trains for `epochs` passes over x: [samples, ...] with targets y: [samples, ...].
-  History fit(const Tensor<T>& x, const Tensor<T>& y, FitOptions<T> options = {}) {
+  /// Trains for `epochs` passes over x: [samples, ...] with targets y: [samples, ...]. x is a
+  /// Tensor<T>, or a ByteTensor whose batches are converted to T (with its scale and offset) just
+  /// before their steps, as Keras does with uint8 arrays; either gives the same results.
+  History fit(const ModelInput<T>& x, const Tensor<T>& y, FitOptions<T> options = {}) {
     require_compiled("fit");
-    check_data("fit", x, y);
+    const detail::BatchSource<T> source(x);
+    check_data("fit", source, y);
     check<ValueError>(options.epochs > 0, "fit: epochs must be positive, got ", options.epochs);
     check<ValueError>(options.batch_size > 0, "fit: batch_size must be positive, got ",
                       options.batch_size);
@@ -162,24 +142,27 @@ class Model {
                       "fit: validation_split must be in [0, 1), got ", options.validation_split);
     std::ostream& out = options.output ? *options.output : std::cout;
 
-    Tensor<T> x_train = x, y_train = y;
-    std::optional<std::pair<Tensor<T>, Tensor<T>>> validation = options.validation_data;
-    if (validation) {
+    detail::BatchSource<T> x_train = source;
+    Tensor<T> y_train = y;
+    std::optional<std::pair<detail::BatchSource<T>, Tensor<T>>> validation;
+    if (options.validation_data) {
+      validation.emplace(options.validation_data->first, options.validation_data->second);
       check_data("fit (validation_data)", validation->first, validation->second);
     } else if (options.validation_split > 0.0) {
-      const auto split = static_cast<index_t>(double(x.dim(0)) * (1.0 - options.validation_split));
-      check<ValueError>(split > 0 && split < x.dim(0), "fit: validation_split ",
-                        options.validation_split, " of ", x.dim(0),
+      const index_t all = source.shape()[0];
+      const auto split = static_cast<index_t>(double(all) * (1.0 - options.validation_split));
+      check<ValueError>(split > 0 && split < all, "fit: validation_split ",
+                        options.validation_split, " of ", all,
                         " samples leaves no training or no validation samples");
-      x_train = x.slice(0, split);
+      x_train = source.slice(0, split);
       y_train = y.slice(0, split);
-      validation.emplace(x.slice(split, x.dim(0)), y.slice(split, y.dim(0)));
+      validation.emplace(source.slice(split, all), y.slice(split, all));
     }
-    prepare(x_train);
+    prepare(x_train.shape());
     check_targets(x_train, y_train);
     if (validation) check_targets(validation->first, validation->second);
 
-    const index_t n = x_train.dim(0);
+    const index_t n = x_train.shape()[0];
     const index_t steps = (n + options.batch_size - 1) / options.batch_size;
     std::vector<index_t> order(static_cast<std::size_t>(n));
     Generator shuffler(options.seed);
@@ -195,7 +178,7 @@ class Model {
       for (index_t step = 0; step < steps; ++step) {
         const index_t begin = step * options.batch_size;
         const index_t end = std::min(n, begin + options.batch_size);
-        const Tensor<T> xb = detail::gather_rows(x_train, order, begin, end);
+        const Tensor<T> xb = x_train.gather(order, begin, end);
         const Tensor<T> yb = detail::gather_rows(y_train, order, begin, end);
         const double batch_loss = train_step(xb, yb);
         check(std::isfinite(batch_loss), "fit: the loss became ", batch_loss, " at epoch ",
@@ -208,7 +191,8 @@ class Model {
       set_training(false);
       if (validation) {
         for (const auto& [key, value] :
-             evaluate(validation->first, validation->second, {.batch_size = options.batch_size}))
+             evaluate_batches("fit (validation)", validation->first, validation->second,
+                              {.batch_size = options.batch_size}))
           logs["val_" + key] = value;
       }
       bar.finish(logs);
@@ -221,53 +205,34 @@ class Model {
   /// One optimisation step on one batch; returns the batch's mean loss.
   double train_on_batch(const Tensor<T>& x, const Tensor<T>& y) {
     require_compiled("train_on_batch");
-    check_data("train_on_batch", x, y);
-    prepare(x);
+    check_data("train_on_batch", detail::BatchSource<T>(x), y);
+    prepare(x.shape());
     set_training(true);
     const double loss = train_step(x, y);
     set_training(false);
     return loss;
   }
 
-  /// The loss and metrics on x, y (inference mode, no graph recorded).
-  Logs evaluate(const Tensor<T>& x, const Tensor<T>& y, EvaluateOptions options = {}) {
+  /// The loss and metrics on x, y (inference mode, no graph recorded); x as in fit.
+  Logs evaluate(const ModelInput<T>& x, const Tensor<T>& y, EvaluateOptions options = {}) {
     require_compiled("evaluate");
-    check_data("evaluate", x, y);
-    check<ValueError>(options.batch_size > 0, "evaluate: batch_size must be positive, got ",
-                      options.batch_size);
-    NoGradGuard no_grad;
-    set_training(false);
-    reset_metrics();
-    const index_t n = x.dim(0);
-    const index_t steps = (n + options.batch_size - 1) / options.batch_size;
-    ProgressBar bar(steps, options.verbose, options.output ? *options.output : std::cout);
-    double loss_sum = 0.0;
-    Logs logs;
-    for (index_t step = 0; step < steps; ++step) {
-      const index_t begin = step * options.batch_size,
-                    end = std::min(n, begin + options.batch_size);
-      const Tensor<T> xb = x.slice(begin, end), yb = y.slice(begin, end);
-      loss_sum += forward_loss(xb, yb) * double(end - begin);
-      logs = metric_logs(loss_sum / double(end));
-      bar.update(step + 1, logs);
-    }
-    bar.finish(logs);
-    return logs;
+    return evaluate_batches("evaluate", detail::BatchSource<T>(x), y, options);
   }
 
-  /// The model's outputs for x: [samples, ...], computed in batches in inference mode.
-  Tensor<T> predict(const Tensor<T>& x, EvaluateOptions options = {}) {
-    check<ShapeError>(x.rank() >= 1 && x.dim(0) > 0, "predict: expected a non-empty batch, got ",
-                      x.shape());
+  /// The model's outputs for x: [samples, ...], computed in batches in inference mode; x as in fit.
+  Tensor<T> predict(const ModelInput<T>& x, EvaluateOptions options = {}) {
+    const detail::BatchSource<T> source(x);
+    check<ShapeError>(source.shape().rank() >= 1 && source.shape()[0] > 0,
+                      "predict: expected a non-empty batch, got ", source.shape());
     check<ValueError>(options.batch_size > 0, "predict: batch_size must be positive, got ",
                       options.batch_size);
     NoGradGuard no_grad;
     set_training(false);
-    const index_t n = x.dim(0);
+    const index_t n = source.shape()[0];
     Tensor<T> result;
     for (index_t begin = 0; begin < n; begin += options.batch_size) {
       const index_t end = std::min(n, begin + options.batch_size);
-      const Tensor<T> yb = call(Variable<T>(x.slice(begin, end))).value();
+      const Tensor<T> yb = call(Variable<T>(source.batch(begin, end))).value();
       if (begin == 0) {
         std::vector<index_t> dims(yb.shape().begin(), yb.shape().end());
         dims[0] = n;
@@ -346,34 +311,59 @@ class Model {
     check(optimizer_ != nullptr, name_, ": ", what,
           " needs a compiled model; call compile(optimizer, loss, metrics) first");
   }
-  static void check_data(const char* op, const Tensor<T>& x, const Tensor<T>& y) {
-    check<ValueError>(x.rank() >= 1 && x.dim(0) > 0, op, ": x is empty (shape ", x.shape(), ")");
-    check<ShapeError>(y.rank() >= 1 && y.dim(0) == x.dim(0), op, ": x has ", x.dim(0),
-                      " samples but y has ", y.rank() >= 1 ? y.dim(0) : 0, " (x ", x.shape(),
-                      ", y ", y.shape(), ")");
+  static void check_data(const char* op, const detail::BatchSource<T>& source, const Tensor<T>& y) {
+    const Shape& x = source.shape();
+    check<ValueError>(x.rank() >= 1 && x[0] > 0, op, ": x is empty (shape ", x, ")");
+    check<ShapeError>(y.rank() >= 1 && y.dim(0) == x[0], op, ": x has ", x[0],
+                      " samples but y has ", y.rank() >= 1 ? y.dim(0) : 0, " (x ", x, ", y ",
+                      y.shape(), ")");
   }
-  /// Builds the layers from x's per-sample shape and hands the parameters to the optimizer.
-  void prepare(const Tensor<T>& x) {
-    if (!built()) build(Shape(std::vector<index_t>(x.shape().begin() + 1, x.shape().end())));
+  /// Builds the layers from x's shape [samples, ...] and hands the parameters to the optimizer.
+  void prepare(const Shape& x) {
+    if (!built()) build(Shape(std::vector<index_t>(x.begin() + 1, x.end())));
     if (!optimizer_built_) {
       optimizer_->build(trainable_variables());
       optimizer_built_ = true;
     }
   }
   /// Validates all of y against the model's output shape for x before any step runs.
-  void check_targets(const Tensor<T>& x, const Tensor<T>& y) {
+  void check_targets(const detail::BatchSource<T>& x, const Tensor<T>& y) {
     NoGradGuard no_grad;
     set_training(false);
     Shape one;
     try {
-      one = call(Variable<T>(x.slice(0, 1))).shape();
+      one = call(Variable<T>(x.batch(0, 1))).shape();
     } catch (const ShapeError& e) {
       throw ShapeError(detail::cat(name_, ": data x of shape ", x.shape(),
                                    " does not fit the model: ", e.what()));
     }
     std::vector<index_t> dims(one.begin(), one.end());
-    dims[0] = x.dim(0);
+    dims[0] = x.shape()[0];
     loss_->check_targets(Shape(std::move(dims)), y);
+  }
+  /// evaluate's loop, also fit's validation: the loss and metrics over x, y in batches.
+  Logs evaluate_batches(const char* op, const detail::BatchSource<T>& x, const Tensor<T>& y,
+                        const EvaluateOptions& options) {
+    check_data(op, x, y);
+    check<ValueError>(options.batch_size > 0, op, ": batch_size must be positive, got ",
+                      options.batch_size);
+    NoGradGuard no_grad;
+    set_training(false);
+    reset_metrics();
+    const index_t n = x.shape()[0];
+    const index_t steps = (n + options.batch_size - 1) / options.batch_size;
+    ProgressBar bar(steps, options.verbose, options.output ? *options.output : std::cout);
+    double loss_sum = 0.0;
+    Logs logs;
+    for (index_t step = 0; step < steps; ++step) {
+      const index_t begin = step * options.batch_size,
+                    end = std::min(n, begin + options.batch_size);
+      loss_sum += forward_loss(x.batch(begin, end), y.slice(begin, end)) * double(end - begin);
+      logs = metric_logs(loss_sum / double(end));
+      bar.update(step + 1, logs);
+    }
+    bar.finish(logs);
+    return logs;
   }
   /// The loss of one batch (graph recorded unless under NoGradGuard); updates the metrics.
   Variable<T> loss_of(const Tensor<T>& x, const Tensor<T>& y) {
