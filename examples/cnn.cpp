@@ -18,7 +18,8 @@ int main(int argc, char** argv) try {
   examples::ExampleCli cli("The Keras tutorial CNN on Fashion-MNIST",
                            {.name = "cnn", .epochs = 5, .batch_size = 32});
   const examples::ExampleOptions options = cli.parse(argc, argv);
-  const auto [x_train, y_train, x_test, y_test] = examples::load_data(options);
+  // Images [n, 28, 28, 1] kept as bytes; fit scales each batch by 1/255 (Keras's uint8 arrays).
+  const auto [x_train, y_train, x_test, y_test] = examples::load_data<ByteTensor>(options);
 
   Sequential<float> model({.seed = options.seed});
   model.add(Conv2D(32, {3, 3}, {.activation = "relu", .input_shape = {28, 28, 1}}));

@@ -17,10 +17,12 @@ int main(int argc, char** argv) try {
   examples::ExampleCli cli("A SimpleRNN over the rows of Fashion-MNIST images",
                            {.name = "rnn", .epochs = 10, .batch_size = 32});
   const examples::ExampleOptions options = cli.parse(argc, argv);
-  const auto [images_train, y_train, images_test, y_test] = examples::load_data(options);
-  // Images [n, 28, 28, 1] as sequences [n, 28, 28]: 28 timesteps (rows) of 28 features.
-  const Tensor<float> x_train = images_train.reshape({-1, 28, 28});
-  const Tensor<float> x_test = images_test.reshape({-1, 28, 28});
+  const auto [images_train, y_train, images_test, y_test] =
+      examples::load_data<ByteTensor>(options);
+  // Images [n, 28, 28, 1] as sequences [n, 28, 28]: 28 timesteps (rows) of 28 features, kept as
+  // bytes that fit scales by 1/255 batch by batch.
+  const ByteTensor x_train = images_train.reshape({-1, 28, 28});
+  const ByteTensor x_test = images_test.reshape({-1, 28, 28});
 
   Sequential<float> model({.seed = options.seed});
   model.add(SimpleRNN(32, {.activation = "relu", .input_shape = {28, 28}}));

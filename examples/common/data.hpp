@@ -7,6 +7,7 @@
 #include <iostream>
 #include <string>
 #include <system_error>
+#include <type_traits>
 
 #include <lamina/lamina.hpp>
 
@@ -23,9 +24,12 @@ inline const std::array<std::string, 10>& fashion_mnist_short_names() {
 }
 
 /// Fashion-MNIST from options.data: x [n, 28, 28, 1] in [0, 1], y [n] labels. Keeps the first
-/// options.limit training samples when a limit is given, and prints which data this is.
-inline Dataset<float> load_data(const ExampleOptions& options, std::ostream& out = std::cout) {
-  Dataset<float> d = load_fashion_mnist<float>(options.data);
+/// options.limit training samples when a limit is given, and prints which data this is. The
+/// images are read as bytes; X = ByteTensor keeps them so (fit converts each batch), X =
+/// Tensor<float> converts them all.
+template <class X = Tensor<float>>
+Dataset<float, X> load_data(const ExampleOptions& options, std::ostream& out = std::cout) {
+  Dataset<float, ByteTensor> d = load_fashion_mnist<float, ByteTensor>(options.data);
   const index_t train = d.x_train.dim(0), test = d.x_test.dim(0);
   std::error_code ignored;
   const bool full = train == 60000 && test == 10000;
@@ -44,7 +48,11 @@ inline Dataset<float> load_data(const ExampleOptions& options, std::ostream& out
     d.y_train = d.y_train.slice(0, options.limit);
     out << "      training on the first " << options.limit << " of them (--limit)\n";
   }
-  return d;
+  if constexpr (std::is_same_v<X, ByteTensor>) {
+    return d;
+  } else {
+    return to_tensor(d);
+  }
 }
 
 }  // namespace lamina::examples

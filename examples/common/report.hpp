@@ -159,17 +159,18 @@ inline int save_prediction_grid(const std::string& path, const Tensor<float>& im
 
 /// The end of a Fashion-MNIST classifier example: evaluates the model on x_test, prints the
 /// test loss and accuracy, and writes options.out/predictions.png for the first 64 test images
-/// (`images_test` [n, 28, 28, 1] show what x_test holds in the model's input shape).
+/// (`images_test` [n, 28, 28, 1] show what x_test holds in the model's input shape; only those
+/// 64 are converted to float).
 inline Logs report_classifier(Model<float>& model, const ExampleOptions& options,
-                              const Tensor<float>& x_test, const Tensor<float>& y_test,
-                              const Tensor<float>& images_test) {
+                              const ByteTensor& x_test, const Tensor<float>& y_test,
+                              const ByteTensor& images_test) {
   const Logs test = model.evaluate(x_test, y_test, {.batch_size = 256});
   std::cout << "Test loss: " << test.at("loss") << ", test accuracy: " << test.at("accuracy")
             << "\n";
   const index_t shown = std::min<index_t>(64, x_test.dim(0));
-  save_prediction_grid(options.out + "/predictions.png", images_test.slice(0, shown),
-                       argmax_rows(model.predict(x_test.slice(0, shown))), y_test,
-                       fashion_mnist_short_names());
+  save_prediction_grid(
+      options.out + "/predictions.png", images_test.slice(0, shown).to_tensor<float>(),
+      argmax_rows(model.predict(x_test.slice(0, shown))), y_test, fashion_mnist_short_names());
   return test;
 }
 
