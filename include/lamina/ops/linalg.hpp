@@ -185,7 +185,7 @@ Variable<T> dense(const Variable<T>& x, const Variable<T>& kernel, const Variabl
   Tensor<T> y = Tensor<T>::empty(Shape(std::move(out)));
   const int threads =
       threads_for(static_cast<double>(rows) * static_cast<double>(units) * static_cast<double>(in));
-  const index_t grain = split_grain(rows, threads);
+  const index_t grain = split_grain(rows, threads, 16, kGemmPiecesPerThread);
   {
     const auto w = matrix(kernel.value().data(), in, units);
     const T* px = x.value().data();
@@ -202,28 +202,35 @@ Variable<T> dense(const Variable<T>& x, const Variable<T>& kernel, const Variabl
   return Variable<T>::from_op(
       "dense", std::move(y), std::move(inputs),
       [act, has_bias = bias != nullptr, yv = std::move(kept), xv = x.value(), kv = kernel.value(),
-       rows, in, units, threads, grain](const Tensor<T>& g, autograd::Gradients<T>& grads) {
+       rows, in, units](const Tensor<T>& g, autograd::Gradients<T>& grads) {
         // Y = act(Z), Z = X W + b  =>  dZ = dY act'(Z),  db = sum over rows of dZ,  dW = Xᵀ dZ,
         // dX = dZ Wᵀ
         const bool want_x = grads.wants(0), want_w = grads.wants(1);
         const bool want_b = has_bias && grads.wants(2);
         Tensor<T> dz = act == Pointwise::linear ? g : Tensor<T>::empty(g.shape());
         Tensor<T> dx = want_x ? Tensor<T>::empty(xv.shape()) : Tensor<T>();
-        const int used = parallel_threads(rows, grain, threads);
+        // The elementwise part is split on its own (much smaller) amount of work.
+        const int ew_threads =
+            threads_for(static_cast<double>(rows) * static_cast<double>(units) * kElementwiseWork);
+        const index_t ew_grain = split_grain(rows, ew_threads);
+        const int used = parallel_threads(rows, ew_grain, ew_threads);
         Tensor<T> db_parts = want_b ? Tensor<T>({used, units}) : Tensor<T>();
-        const auto w = matrix(kv.data(), in, units);
-        // dZ, db and dX row block by row block; dW, a sum over all rows, after.
-        parallel_for(rows, grain, threads, [&](index_t r0, index_t r1, int thread) {
-          const index_t count = r1 - r0;
-          if (act != Pointwise::linear)
-            bias_activation_backward(g.data() + r0 * units, yv.data() + r0 * units,
-                                     dz.data() + r0 * units, count * units, act);
-          if (want_b)
-            add_column_sums(dz.data() + r0 * units, count, units, db_parts.data() + thread * units);
-          if (want_x)
-            matrix(dx.data() + r0 * in, count, in).noalias() =
-                matrix(dz.data() + r0 * units, count, units) * w.transpose();
-        });
+        // dZ and db row block by row block; then dX and dW, each a GEMM split its own way (dX
+        // by columns when it is wide, so that no thread packs all of W).
+        if (act != Pointwise::linear || want_b) {
+          parallel_for(rows, ew_grain, ew_threads, [&](index_t r0, index_t r1, int thread) {
+            const index_t count = r1 - r0;
+            if (act != Pointwise::linear)
+              bias_activation_backward(g.data() + r0 * units, yv.data() + r0 * units,
+                                       dz.data() + r0 * units, count * units, act);
+            if (want_b)
+              add_column_sums(dz.data() + r0 * units, count, units,
+                              db_parts.data() + thread * units);
+          });
+        }
+        if (want_x)
+          gemm(matrix(dx.data(), rows, in), matrix(dz.data(), rows, units),
+               matrix(kv.data(), in, units).transpose());
         if (want_x) grads.add(0, std::move(dx));
         if (want_w) {
           Tensor<T> dw = Tensor<T>::empty(kv.shape());
