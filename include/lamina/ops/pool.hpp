@@ -12,6 +12,7 @@
 #include "lamina/core/error.hpp"
 #include "lamina/core/tensor.hpp"
 #include "lamina/ops/conv.hpp"
+#include "lamina/ops/parallel.hpp"
 
 namespace lamina {
 
@@ -38,13 +39,15 @@ inline Window2D pool_window(const char* op, const Shape& x, const Pool2DOptions&
   return window_2d(op, x, ph, pw, strides, o.padding, cat("pool_size [", ph, ", ", pw, "]"));
 }
 
-/// Calls f(out, in, y0, y1, x0, x1) for every window position: `out` is the offset of its
-/// channel row in the NHWC output, `in` the offset of the image in the input, and the window
-/// covers the in-bounds rows [y0, y1) and columns [x0, x1) (padding excluded; never empty).
+/// Calls f(out, in, y0, y1, x0, x1) for every window position of images [n0, n1) (all of them
+/// by default): `out` is the offset of its channel row in the NHWC output, `in` the offset of
+/// the image in the input, and the window covers the in-bounds rows [y0, y1) and columns
+/// [x0, x1) (padding excluded; never empty).
 template <class F>
-void for_each_window(const Window2D& w, F&& f) {
-  index_t out = 0;
-  for (index_t n = 0; n < w.batch; ++n) {
+void for_each_window(const Window2D& w, F&& f, index_t n0 = 0, index_t n1 = -1) {
+  if (n1 < 0) n1 = w.batch;
+  index_t out = n0 * w.out_h * w.out_w * w.channels;
+  for (index_t n = n0; n < n1; ++n) {
     const index_t in = n * w.in_h * w.in_w * w.channels;
     for (index_t oy = 0; oy < w.out_h; ++oy) {
       const index_t ty = oy * w.stride_h - w.pad_top;
@@ -58,6 +61,16 @@ void for_each_window(const Window2D& w, F&& f) {
   }
 }
 
+/// Calls f(n0, n1) on pieces of the batch of a pooling of `w`, on all threads when the pooling
+/// is large enough to gain from them.
+template <class F>
+void for_each_image_range(const Window2D& w, F&& f) {
+  const int threads =
+      threads_for(static_cast<double>(w.batch * w.in_h * w.in_w * w.channels) * kElementwiseWork);
+  parallel_for(w.batch, split_grain(w.batch, threads, 1), threads,
+               [&](index_t n0, index_t n1, int) { f(n0, n1); });
+}
+
 /// Max pooling forward; with `argmax`, also records where each maximum is, as its pixel
 /// (row * width + column) within its image: the first in row-major window order on ties; NaN
 /// wins and propagates, as in PyTorch. Branch-free over the contiguous channels, so that it
@@ -65,7 +78,7 @@ void for_each_window(const Window2D& w, F&& f) {
 template <class T>
 void max_pool_forward(const T* x, const Window2D& w, T* y, std::int32_t* argmax) {
   const index_t c_count = w.channels;
-  for_each_window(w, [&](index_t out, index_t in, index_t y0, index_t y1, index_t x0, index_t x1) {
+  const auto window = [&](index_t out, index_t in, index_t y0, index_t y1, index_t x0, index_t x1) {
     T* best = y + out;
     std::copy_n(x + in + (y0 * w.in_w + x0) * c_count, c_count, best);
     std::int32_t* arg = argmax ? argmax + out : nullptr;
@@ -86,7 +99,8 @@ void max_pool_forward(const T* x, const Window2D& w, T* y, std::int32_t* argmax)
         }
       }
     }
-  });
+  };
+  for_each_image_range(w, [&](index_t n0, index_t n1) { for_each_window(w, window, n0, n1); });
 }
 
 }  // namespace detail
@@ -109,15 +123,24 @@ Variable<T> max_pool2d(const Variable<T>& x, Pool2DOptions options = {}) {
       "max_pool2d", std::move(y), {x},
       [argmax, w, shape = x.shape()](const Tensor<T>& g, autograd::Gradients<T>& grads) {
         // d max_j(x_j) / d x_i = [i = argmax]
-        Tensor<T> dx(shape);
+        Tensor<T> dx = Tensor<T>::empty(shape);
         T* d = dx.data();
         const T* gy = g.data();
-        const index_t c_count = w.channels;
-        detail::for_each_window(w,
-                                [&](index_t out, index_t in, index_t, index_t, index_t, index_t) {
-                                  for (index_t c = 0; c < c_count; ++c)
-                                    d[in + argmax[out + c] * c_count + c] += gy[out + c];
-                                });
+        const index_t c_count = w.channels, image = w.in_h * w.in_w * c_count;
+        // Image by image on all threads: each image's gradient is zeroed, then the window
+        // gradients are added in while it is in cache.
+        detail::for_each_image_range(w, [&](index_t n0, index_t n1) {
+          for (index_t n = n0; n < n1; ++n) {
+            std::fill_n(d + n * image, image, T(0));
+            detail::for_each_window(
+                w,
+                [&](index_t out, index_t in, index_t, index_t, index_t, index_t) {
+                  for (index_t c = 0; c < c_count; ++c)
+                    d[in + argmax[out + c] * c_count + c] += gy[out + c];
+                },
+                n, n + 1);
+          }
+        });
         grads.add(0, std::move(dx));
       });
 }
