@@ -6,7 +6,6 @@
 // out/autoencoder/history.csv and out/autoencoder/reconstructions.png (the first test images in
 // the top row, their reconstructions below them).
 //   build/release/examples/autoencoder [--epochs 50] [--batch-size 256] [--data DIR] [--help]
-#define LAMINA_IMAGE_IMPLEMENTATION  // this file holds stb_image_write's implementation
 
 #include <algorithm>
 #include <iostream>

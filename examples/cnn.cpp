@@ -4,7 +4,6 @@
 // Prints Keras-style logs and the test accuracy; writes out/cnn/history.csv and
 // out/cnn/predictions.png (test images with predicted and true classes, wrong ones framed red).
 //   build/release/examples/cnn [--epochs 5] [--batch-size 32] [--data DIR] [--help]
-#define LAMINA_IMAGE_IMPLEMENTATION  // this file holds stb_image_write's implementation
 
 #include <iostream>
 

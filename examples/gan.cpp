@@ -25,7 +25,6 @@
 // from 4.1 to 7.0; a frozen G leaves the distance unchanged. Both trends hold early in training;
 // late in a long run a balanced GAN's d_loss may rise again although training is fine, so the
 // check is not meant for long runs.
-#define LAMINA_IMAGE_IMPLEMENTATION  // this file holds stb_image_write's implementation
 
 #include <cmath>
 #include <cstdio>

@@ -3,7 +3,6 @@
 // Prints Keras-style logs and the test accuracy; writes out/rnn/history.csv and
 // out/rnn/predictions.png (test images with predicted and true classes, wrong ones framed red).
 //   build/release/examples/rnn [--epochs 10] [--batch-size 32] [--data DIR] [--help]
-#define LAMINA_IMAGE_IMPLEMENTATION  // this file holds stb_image_write's implementation
 
 #include <iostream>
 

@@ -1,8 +1,8 @@
 #pragma once
 
 // What an example leaves behind: its History as CSV, pictures, and the CI check that the loss
-// fell. Needs lamina/io/image.hpp, whose stb implementation the example's .cpp provides by
-// defining LAMINA_IMAGE_IMPLEMENTATION before including it.
+// fell. Needs lamina/io/image.hpp, whose stb implementation common/image_implementation.cpp
+// provides (the library lamina_examples_image).
 
 #include <algorithm>
 #include <array>

@@ -3,6 +3,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace lamina {
@@ -35,13 +36,31 @@ std::string cat(const Args&... args) {
   return out.str();
 }
 
+/// A message argument as fail() takes it: string literals as const char*, so that messages
+/// differing only in the length of their literals share one instantiation of fail and cat.
+template <class A>
+decltype(auto) message_arg(const A& a) {
+  if constexpr (std::is_array_v<A>)
+    return static_cast<const char*>(a);
+  else
+    return (a);
+}
+
+/// Throws `E` with the concatenated message. Out of line and cold: the message is built only on
+/// failure, and its stream code stays out of the kernels that check their inputs.
+template <class E, class... Args>
+[[noreturn, gnu::cold, gnu::noinline]] void fail(const Args&... message) {
+  throw E(cat(message...));
+}
+
 }  // namespace detail
 
 /// Throws `E` with the concatenated message unless `condition` holds. The message
 /// should start with the op or layer name and include the shapes or values involved.
 template <class E = Error, class... Args>
 void check(bool condition, const Args&... message) {
-  if (!condition) throw E(detail::cat(message...));
+  if (!condition) [[unlikely]]
+    detail::fail<E>(detail::message_arg(message)...);
 }
 
 }  // namespace lamina

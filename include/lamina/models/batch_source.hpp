@@ -4,7 +4,6 @@
 #include <numeric>
 #include <span>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "lamina/core/random.hpp"
@@ -13,11 +12,6 @@
 #include "lamina/data/byte_tensor.hpp"
 
 namespace lamina {
-
-/// What Model::fit, evaluate and predict accept as x: a Tensor<T>, or a ByteTensor whose batches
-/// they convert to T one at a time.
-template <class T>
-using ModelInput = std::variant<Tensor<T>, ByteTensor>;
 
 namespace detail {
 
@@ -43,41 +37,50 @@ inline void epoch_order(std::vector<index_t>& order, bool shuffle, Generator& ge
     std::swap(order[i - 1], order[static_cast<std::size_t>(gen.below(i))]);
 }
 
-/// The x of fit, evaluate or predict, handing out batches as Tensor<T> (Keras's data adapter):
-/// a Tensor<T>'s batches are views or gathered copies of it, a ByteTensor's are converted from
-/// its bytes batch by batch, so that its whole data never exists as T.
-template <class T>
-class BatchSource {
- public:
-  BatchSource(ModelInput<T> x) : x_(std::move(x)) {}
-  BatchSource(Tensor<T> x) : x_(std::move(x)) {}
-  BatchSource(ByteTensor x) : x_(std::move(x)) {}
+}  // namespace detail
 
+/// What Model::fit, evaluate and predict accept as x: a Tensor<T>, or a ByteTensor, converted
+/// implicitly from either. It hands out batches as Tensor<T> (Keras's data adapter): a
+/// Tensor<T>'s batches are views or gathered copies of it, a ByteTensor's are converted from its
+/// bytes batch by batch, so that its whole data never exists as T.
+template <class T>
+class ModelInput {
+ public:
+  ModelInput(Tensor<T> x) : tensor_(std::move(x)) {}
+  ModelInput(ByteTensor x) : bytes_(std::move(x)), is_bytes_(true) {}
+
+  /// Whether the samples are bytes.
+  bool is_bytes() const { return is_bytes_; }
   /// [samples, ...]
-  const Shape& shape() const {
-    return std::visit([](const auto& x) -> const Shape& { return x.shape(); }, x_);
-  }
+  const Shape& shape() const { return is_bytes_ ? bytes_.shape() : tensor_.shape(); }
   /// Samples [begin, end), sharing the data.
-  BatchSource slice(index_t begin, index_t end) const {
-    return std::visit([&](const auto& x) { return BatchSource(x.slice(begin, end)); }, x_);
+  ModelInput slice(index_t begin, index_t end) const {
+    return is_bytes_ ? ModelInput(bytes_.slice(begin, end)) : ModelInput(tensor_.slice(begin, end));
   }
   /// Samples [begin, end) as one batch (a view of a Tensor<T>).
   Tensor<T> batch(index_t begin, index_t end) const {
-    if (const Tensor<T>* t = std::get_if<Tensor<T>>(&x_)) return t->slice(begin, end);
-    const ByteTensor& bytes = std::get<ByteTensor>(x_);
-    return bytes.slice(begin, end).to_tensor<T>();
+    return is_bytes_ ? bytes_.slice(begin, end).template to_tensor<T>() : tensor_.slice(begin, end);
   }
   /// Samples order[begin, end), in that order, as one batch.
   Tensor<T> gather(const std::vector<index_t>& order, index_t begin, index_t end) const {
-    if (const Tensor<T>* t = std::get_if<Tensor<T>>(&x_)) return gather_rows(*t, order, begin, end);
-    const ByteTensor& bytes = std::get<ByteTensor>(x_);
-    return bytes.take_rows<T>(std::span<const index_t>(order).subspan(
+    if (!is_bytes_) return detail::gather_rows(tensor_, order, begin, end);
+    return bytes_.template take_rows<T>(std::span<const index_t>(order).subspan(
         static_cast<std::size_t>(begin), static_cast<std::size_t>(end - begin)));
   }
 
  private:
-  ModelInput<T> x_;
+  // A class of its own rather than a std::variant: std::visit costs every program that
+  // includes lamina seconds of compile time.
+  Tensor<T> tensor_;
+  ByteTensor bytes_;
+  bool is_bytes_ = false;
 };
+
+namespace detail {
+
+/// The batches of Model's x (see ModelInput).
+template <class T>
+using BatchSource = ModelInput<T>;
 
 }  // namespace detail
 }  // namespace lamina
