@@ -84,7 +84,7 @@ TEST(ActivationGrad, MatchesFiniteDifferences) {
 }
 
 TEST(ActivationErrors, UnknownNameListsEveryValidName) {
-  std::vector<std::string> parts = {"unknown activation 'swish2'"};
+  std::vector<std::string> parts = {"Activation option activation: unknown activation 'swish2'"};
   for (const std::string& name : activation_names()) parts.push_back(name);
   expect_error<ValueError>([] { Activation<double>("swish2"); }, parts);
   expect_error<ValueError>([] { Activation<double>(""); }, {"unknown activation ''", "relu"});

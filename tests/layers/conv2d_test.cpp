@@ -224,17 +224,17 @@ TEST(Conv2DErrors, BadOptions) {
       [] {
         Conv2D<double>(4, {3, 3}, {.padding = "full"});
       },
-      {"unknown padding 'full'", "valid", "same"});
+      {"Conv2D option padding: unknown padding 'full'", "valid", "same"});
   expect_error<ValueError>(
       [] {
         Conv2D<double>(4, {3, 3}, {.activation = "gelu2"});
       },
-      {"unknown activation 'gelu2'", "relu", "softmax"});
+      {"Conv2D option activation: unknown activation 'gelu2'", "relu", "softmax"});
   expect_error<ValueError>(
       [] {
         Conv2D<double>(4, {3, 3}, {.kernel_initializer = "he"});
       },
-      {"unknown initializer 'he'", "he_normal", "he_uniform"});
+      {"Conv2D option kernel_initializer: unknown initializer 'he'", "he_normal", "he_uniform"});
 }
 
 }  // namespace

@@ -209,14 +209,15 @@ TEST(DenseErrors, ScalarSamplesAreRejected) {
 TEST(DenseErrors, BadOptions) {
   expect_error<ValueError>([] { Dense<double>(0); }, {"Dense", "units", "0"});
   expect_error<ValueError>([] { Dense<double>(-3); }, {"Dense", "units", "-3"});
+  expect_error<ValueError>([] { Dense<double>(2, {.activation = "relux"}); },
+                           {"Dense option activation: unknown activation 'relux'", "linear", "relu",
+                            "sigmoid", "tanh", "softmax"});
+  expect_error<ValueError>([] { Dense<double>(2, {.kernel_initializer = "glorot"}); },
+                           {"Dense option kernel_initializer: unknown initializer 'glorot'",
+                            "glorot_uniform", "he_normal", "orthogonal", "zeros"});
   expect_error<ValueError>(
-      [] { Dense<double>(2, {.activation = "relux"}); },
-      {"unknown activation 'relux'", "linear", "relu", "sigmoid", "tanh", "softmax"});
-  expect_error<ValueError>(
-      [] { Dense<double>(2, {.kernel_initializer = "glorot"}); },
-      {"unknown initializer 'glorot'", "glorot_uniform", "he_normal", "orthogonal", "zeros"});
-  expect_error<ValueError>([] { Dense<double>(2, {.bias_initializer = "zero"}); },
-                           {"unknown initializer 'zero'", "zeros", "ones"});
+      [] { Dense<double>(2, {.bias_initializer = "zero"}); },
+      {"Dense option bias_initializer: unknown initializer 'zero'", "zeros", "ones"});
 }
 
 }  // namespace

@@ -237,7 +237,7 @@ TEST(PoolingErrors, BadOptions) {
       [] {
         MaxPooling2D<double>({2, 2}, {.padding = "causal"});
       },
-      {"unknown padding 'causal'", "valid", "same"});
+      {"MaxPooling2D option padding: unknown padding 'causal'", "valid", "same"});
 }
 
 }  // namespace

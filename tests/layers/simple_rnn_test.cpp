@@ -156,10 +156,13 @@ TEST(SimpleRNNErrors, WrongInputShape) {
 TEST(SimpleRNNErrors, BadOptions) {
   expect_error<ValueError>([] { SimpleRNN<double>(0); }, {"SimpleRNN", "units", "0"});
   expect_error<ValueError>([] { SimpleRNN<double>(-2); }, {"SimpleRNN", "units", "-2"});
-  expect_error<ValueError>([] { SimpleRNN<double>(4, {.activation = "tanhh"}); },
-                           {"unknown activation 'tanhh'", "tanh", "relu"});
-  expect_error<ValueError>([] { SimpleRNN<double>(4, {.recurrent_initializer = "identity"}); },
-                           {"unknown initializer 'identity'", "orthogonal", "glorot_uniform"});
+  expect_error<ValueError>(
+      [] { SimpleRNN<double>(4, {.activation = "tanhh"}); },
+      {"SimpleRNN option activation: unknown activation 'tanhh'", "tanh", "relu"});
+  expect_error<ValueError>(
+      [] { SimpleRNN<double>(4, {.recurrent_initializer = "identity"}); },
+      {"SimpleRNN option recurrent_initializer: unknown initializer 'identity'", "orthogonal",
+       "glorot_uniform"});
 }
 
 }  // namespace

@@ -24,7 +24,8 @@ class Activation : public Layer<T> {
   explicit Activation(std::string activation, ActivationOptions options = {})
       : Layer<T>(options.name, options.input_shape),
         activation_name_(std::move(activation)),
-        activation_(activation_by_name<T>(activation_name_)) {}
+        activation_(detail::in_option("Activation", "activation",
+                                      [&] { return activation_by_name<T>(activation_name_); })) {}
 
   std::string type() const override { return "Activation"; }
   std::string output_activation() const override { return activation_name_; }

@@ -38,8 +38,10 @@ class Conv2D : public Layer<T> {
         filters_(filters),
         kernel_size_(kernel_size),
         options_(std::move(options)),
-        padding_(parse_padding(options_.padding)),
-        activation_(activation_by_name<T>(options_.activation)) {
+        padding_(detail::in_option("Conv2D", "padding",
+                                   [&] { return parse_padding(options_.padding); })),
+        activation_(detail::in_option("Conv2D", "activation",
+                                      [&] { return activation_by_name<T>(options_.activation); })) {
     check<ValueError>(filters > 0, "Conv2D: filters must be positive, got ", filters);
     check<ValueError>(kernel_size[0] > 0 && kernel_size[1] > 0,
                       "Conv2D: kernel_size must be positive, got [", kernel_size[0], ", ",
@@ -48,8 +50,12 @@ class Conv2D : public Layer<T> {
                       "Conv2D: strides must be positive, got [", options_.strides[0], ", ",
                       options_.strides[1], "]");
     Generator probe(0);
-    initialize<T>(options_.kernel_initializer, Shape{1, 1}, probe);  // validates the names now
-    initialize<T>(options_.bias_initializer, Shape{1}, probe);
+    // Validates the names now.
+    detail::in_option("Conv2D", "kernel_initializer", [&] {
+      return initialize<T>(options_.kernel_initializer, Shape{1, 1}, probe);
+    });
+    detail::in_option("Conv2D", "bias_initializer",
+                      [&] { return initialize<T>(options_.bias_initializer, Shape{1}, probe); });
   }
 
   std::string type() const override { return "Conv2D"; }

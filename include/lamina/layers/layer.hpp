@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -13,6 +14,22 @@
 #include "lamina/core/shape.hpp"
 
 namespace lamina {
+
+namespace detail {
+
+/// Runs f() and returns what it returns; a ValueError from it (an unknown activation, padding or
+/// initializer name) is thrown again with the layer type and the option in front, e.g.
+/// "Dense option activation: unknown activation 'relux'; valid names: ...".
+template <class F>
+decltype(auto) in_option(std::string_view layer, std::string_view option, F&& f) {
+  try {
+    return f();
+  } catch (const ValueError& e) {
+    throw ValueError(std::string(layer) + " option " + std::string(option) + ": " + e.what());
+  }
+}
+
+}  // namespace detail
 
 /// "[*, 28, 28, 1]": a per-sample shape with the batch axis shown as `*`.
 inline std::string batch_shape_str(const Shape& per_sample) {

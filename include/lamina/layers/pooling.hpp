@@ -44,7 +44,8 @@ class Pooling2D : public Layer<T> {
                       options.strides[0], ", ", options.strides[1], "]");
     options_.pool_size = pool_size;
     options_.strides = options.strides[0] == 0 ? pool_size : options.strides;
-    options_.padding = parse_padding(options.padding);
+    options_.padding =
+        detail::in_option(type, "padding", [&] { return parse_padding(options.padding); });
   }
   virtual Variable<T> pool(const Variable<T>& x) const = 0;
 

@@ -39,12 +39,19 @@ class SimpleRNN : public Layer<T> {
       : Layer<T>(options.name, options.input_shape),
         units_(units),
         options_(std::move(options)),
-        activation_(activation_by_name<T>(options_.activation)) {
+        activation_(detail::in_option("SimpleRNN", "activation",
+                                      [&] { return activation_by_name<T>(options_.activation); })) {
     check<ValueError>(units > 0, "SimpleRNN: units must be positive, got ", units);
     Generator probe(0);
-    initialize<T>(options_.kernel_initializer, Shape{1, 1}, probe);  // validates the names now
-    initialize<T>(options_.recurrent_initializer, Shape{1, 1}, probe);
-    initialize<T>(options_.bias_initializer, Shape{1}, probe);
+    // Validates the names now.
+    detail::in_option("SimpleRNN", "kernel_initializer", [&] {
+      return initialize<T>(options_.kernel_initializer, Shape{1, 1}, probe);
+    });
+    detail::in_option("SimpleRNN", "recurrent_initializer", [&] {
+      return initialize<T>(options_.recurrent_initializer, Shape{1, 1}, probe);
+    });
+    detail::in_option("SimpleRNN", "bias_initializer",
+                      [&] { return initialize<T>(options_.bias_initializer, Shape{1}, probe); });
   }
 
   std::string type() const override { return "SimpleRNN"; }
