@@ -26,6 +26,13 @@ class ValueError : public Error {
   using Error::Error;
 };
 
+/// A file that cannot be read or written, or whose contents are not what they should be
+/// (missing, truncated, wrong magic number, sizes that disagree). The message names the file.
+class IoError : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 
 /// Concatenates the streamable arguments into one string.

@@ -24,13 +24,6 @@
 
 namespace lamina {
 
-/// A file that cannot be read, or whose contents are not what they should be (missing,
-/// truncated, wrong magic number, sizes that disagree). The message names the file.
-class IoError : public Error {
- public:
-  using Error::Error;
-};
-
 namespace detail {
 
 /// Reads a file's bytes in order, decompressing it when it starts with the gzip magic

@@ -40,7 +40,6 @@
 
 #include "lamina/core/error.hpp"
 #include "lamina/core/tensor.hpp"
-#include "lamina/data/idx.hpp"
 #include "lamina/io/bitmap_font.hpp"
 
 namespace lamina {
