@@ -92,6 +92,19 @@ TEST(ModelOnBytes, FitEvaluatePredictMatchTheFloatTensorExactly) {
                    on_floats.predict(floats.slice(80, 90)).to_vector());
 }
 
+TEST(ModelOnBytes, TrainOnBatchMatchesTheFloatTensor) {
+  const auto [bytes, y] = byte_images(12, 5);
+  Sequential<float> on_bytes = small_cnn(6), on_floats = small_cnn(6);
+  for (int step = 0; step < 3; ++step) {
+    const double lb = on_bytes.train_on_batch(bytes, y);
+    const double lf = on_floats.train_on_batch(bytes.to_tensor<float>(), y);
+    EXPECT_EQ(lb, lf);
+  }
+  expect_same_bits(weights(on_bytes), weights(on_floats));
+  expect_error<ShapeError>([&] { on_bytes.train_on_batch(bytes, Tensor<float>({5})); },
+                           {"train_on_batch", "12", "5"});
+}
+
 TEST(ModelOnBytes, ValidationSplitAndUnshuffledFitMatchTheFloatTensor) {
   const auto [bytes, y] = byte_images(60, 5);
   const Tensor<float> floats = bytes.to_tensor<float>();

@@ -203,12 +203,12 @@ class Model {
   }
 
   /// One optimisation step on one batch; returns the batch's mean loss.
-  double train_on_batch(const Tensor<T>& x, const Tensor<T>& y) {
+  double train_on_batch(const ModelInput<T>& x, const Tensor<T>& y) {
     require_compiled("train_on_batch");
-    check_data("train_on_batch", detail::BatchSource<T>(x), y);
+    check_data("train_on_batch", x, y);
     prepare(x.shape());
     set_training(true);
-    const double loss = train_step(x, y);
+    const double loss = train_step(x.batch(0, x.shape()[0]), y);
     set_training(false);
     return loss;
   }
