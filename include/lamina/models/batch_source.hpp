@@ -49,8 +49,6 @@ class ModelInput {
   ModelInput(Tensor<T> x) : tensor_(std::move(x)) {}
   ModelInput(ByteTensor x) : bytes_(std::move(x)), is_bytes_(true) {}
 
-  /// Whether the samples are bytes.
-  bool is_bytes() const { return is_bytes_; }
   /// [samples, ...]
   const Shape& shape() const { return is_bytes_ ? bytes_.shape() : tensor_.shape(); }
   /// Samples [begin, end), sharing the data.
@@ -76,11 +74,4 @@ class ModelInput {
   bool is_bytes_ = false;
 };
 
-namespace detail {
-
-/// The batches of Model's x (see ModelInput).
-template <class T>
-using BatchSource = ModelInput<T>;
-
-}  // namespace detail
 }  // namespace lamina

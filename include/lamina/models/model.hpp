@@ -133,8 +133,7 @@ class Model {
   /// before their steps, as Keras does with uint8 arrays; either gives the same results.
   History fit(const ModelInput<T>& x, const Tensor<T>& y, FitOptions<T> options = {}) {
     require_compiled("fit");
-    const detail::BatchSource<T> source(x);
-    check_data("fit", source, y);
+    check_data("fit", x, y);
     check<ValueError>(options.epochs > 0, "fit: epochs must be positive, got ", options.epochs);
     check<ValueError>(options.batch_size > 0, "fit: batch_size must be positive, got ",
                       options.batch_size);
@@ -142,21 +141,21 @@ class Model {
                       "fit: validation_split must be in [0, 1), got ", options.validation_split);
     std::ostream& out = options.output ? *options.output : std::cout;
 
-    detail::BatchSource<T> x_train = source;
+    ModelInput<T> x_train = x;
     Tensor<T> y_train = y;
-    std::optional<std::pair<detail::BatchSource<T>, Tensor<T>>> validation;
+    std::optional<std::pair<ModelInput<T>, Tensor<T>>> validation;
     if (options.validation_data) {
       validation.emplace(options.validation_data->first, options.validation_data->second);
       check_data("fit (validation_data)", validation->first, validation->second);
     } else if (options.validation_split > 0.0) {
-      const index_t all = source.shape()[0];
+      const index_t all = x.shape()[0];
       const auto split = static_cast<index_t>(double(all) * (1.0 - options.validation_split));
       check<ValueError>(split > 0 && split < all, "fit: validation_split ",
                         options.validation_split, " of ", all,
                         " samples leaves no training or no validation samples");
-      x_train = source.slice(0, split);
+      x_train = x.slice(0, split);
       y_train = y.slice(0, split);
-      validation.emplace(source.slice(split, all), y.slice(split, all));
+      validation.emplace(x.slice(split, all), y.slice(split, all));
     }
     prepare(x_train.shape());
     check_targets(x_train, y_train);
@@ -216,23 +215,22 @@ class Model {
   /// The loss and metrics on x, y (inference mode, no graph recorded); x as in fit.
   Logs evaluate(const ModelInput<T>& x, const Tensor<T>& y, EvaluateOptions options = {}) {
     require_compiled("evaluate");
-    return evaluate_batches("evaluate", detail::BatchSource<T>(x), y, options);
+    return evaluate_batches("evaluate", x, y, options);
   }
 
   /// The model's outputs for x: [samples, ...], computed in batches in inference mode; x as in fit.
   Tensor<T> predict(const ModelInput<T>& x, EvaluateOptions options = {}) {
-    const detail::BatchSource<T> source(x);
-    check<ShapeError>(source.shape().rank() >= 1 && source.shape()[0] > 0,
-                      "predict: expected a non-empty batch, got ", source.shape());
+    check<ShapeError>(x.shape().rank() >= 1 && x.shape()[0] > 0,
+                      "predict: expected a non-empty batch, got ", x.shape());
     check<ValueError>(options.batch_size > 0, "predict: batch_size must be positive, got ",
                       options.batch_size);
     NoGradGuard no_grad;
     set_training(false);
-    const index_t n = source.shape()[0];
+    const index_t n = x.shape()[0];
     Tensor<T> result;
     for (index_t begin = 0; begin < n; begin += options.batch_size) {
       const index_t end = std::min(n, begin + options.batch_size);
-      const Tensor<T> yb = call(Variable<T>(source.batch(begin, end))).value();
+      const Tensor<T> yb = call(Variable<T>(x.batch(begin, end))).value();
       if (begin == 0) {
         std::vector<index_t> dims(yb.shape().begin(), yb.shape().end());
         dims[0] = n;
@@ -311,7 +309,7 @@ class Model {
     check(optimizer_ != nullptr, name_, ": ", what,
           " needs a compiled model; call compile(optimizer, loss, metrics) first");
   }
-  static void check_data(const char* op, const detail::BatchSource<T>& source, const Tensor<T>& y) {
+  static void check_data(const char* op, const ModelInput<T>& source, const Tensor<T>& y) {
     const Shape& x = source.shape();
     check<ValueError>(x.rank() >= 1 && x[0] > 0, op, ": x is empty (shape ", x, ")");
     check<ShapeError>(y.rank() >= 1 && y.dim(0) == x[0], op, ": x has ", x[0],
@@ -327,7 +325,7 @@ class Model {
     }
   }
   /// Validates all of y against the model's output shape for x before any step runs.
-  void check_targets(const detail::BatchSource<T>& x, const Tensor<T>& y) {
+  void check_targets(const ModelInput<T>& x, const Tensor<T>& y) {
     NoGradGuard no_grad;
     set_training(false);
     Shape one;
@@ -342,7 +340,7 @@ class Model {
     loss_->check_targets(Shape(std::move(dims)), y);
   }
   /// evaluate's loop, also fit's validation: the loss and metrics over x, y in batches.
-  Logs evaluate_batches(const char* op, const detail::BatchSource<T>& x, const Tensor<T>& y,
+  Logs evaluate_batches(const char* op, const ModelInput<T>& x, const Tensor<T>& y,
                         const EvaluateOptions& options) {
     check_data(op, x, y);
     check<ValueError>(options.batch_size > 0, op, ": batch_size must be positive, got ",
