@@ -94,8 +94,10 @@ TYPED_TEST(VariableTyped, ZeroGradReadsAsZerosUntilTheNextBackward) {
   using T = TypeParam;
   Variable<T> x(Tensor<T>({2}, {1, 2}), true);
   (x * x).backward(Tensor<T>::ones({2}));
+  const Tensor<T> before = x.grad();
   x.zero_grad();
   expect_tensor_near(x.grad(), {2}, {0, 0}, 0);
+  expect_tensor_near(before, {2}, {2, 4}, 0);  // reading the zeros left it alone
   x.zero_grad();
   (x * T(4)).backward(Tensor<T>::ones({2}));
   expect_tensor_near(x.grad(), {2}, {4, 4}, 0);

@@ -93,7 +93,8 @@ class Variable {
   Tensor<T> grad() const {
     if (!node_->has_grad) return Tensor<T>::zeros(node_->value.shape());
     if (node_->grad_zeroed) {
-      node_->grad.fill(T(0));
+      // A fresh buffer: tensors read before zero_grad() share the old one and keep its values.
+      node_->grad = Tensor<T>::zeros(node_->value.shape());
       node_->grad_zeroed = false;
     }
     return node_->grad;
