@@ -11,6 +11,7 @@ LAMINA_PACKAGES=(
   g++
   pkg-config
   libeigen3-dev
+  nlohmann-json3-dev
   zlib1g-dev
   libgtest-dev
   libbenchmark-dev

@@ -5,8 +5,10 @@
 #include "lamina/version.hpp"
 
 #include "lamina/core/broadcast.hpp"
+#include "lamina/core/config.hpp"
 #include "lamina/core/error.hpp"
 #include "lamina/core/random.hpp"
+#include "lamina/core/registry.hpp"
 #include "lamina/core/shape.hpp"
 #include "lamina/core/tensor.hpp"
 
@@ -38,6 +40,7 @@
 #include "lamina/layers/initializers.hpp"
 #include "lamina/layers/layer.hpp"
 #include "lamina/layers/pooling.hpp"
+#include "lamina/layers/registry.hpp"
 #include "lamina/layers/reshape.hpp"
 #include "lamina/layers/simple_rnn.hpp"
 
@@ -49,8 +52,13 @@
 #include "lamina/data/dataset.hpp"
 #include "lamina/data/idx.hpp"
 
+#include "lamina/io/atomic_file.hpp"
+#include "lamina/io/safetensors.hpp"
+
 #include "lamina/models/autoencoder.hpp"
 #include "lamina/models/gan.hpp"
 #include "lamina/models/history.hpp"
 #include "lamina/models/model.hpp"
+#include "lamina/models/model_file.hpp"
+#include "lamina/models/saving.hpp"
 #include "lamina/models/sequential.hpp"

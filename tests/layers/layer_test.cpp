@@ -138,14 +138,17 @@ TEST(Layer, ModesAndConfig) {
   EXPECT_FALSE(layer.training());
   layer.set_training(true);
   EXPECT_TRUE(layer.training());
-  EXPECT_TRUE(layer.config().empty());
+  // The base config: the name and trainable flag (no input_shape or seed were given).
+  EXPECT_EQ(layer.get_config(), (Json{{"name", ""}, {"trainable", true}}));
   EXPECT_EQ(layer.output_activation(), "linear");
-  Dense<double> dense(3, {.activation = "relu", .use_bias = false});
-  const auto config = dense.config();
-  ASSERT_EQ(config.size(), 3u);
-  EXPECT_EQ(config[0], (std::pair<std::string, std::string>{"units", "3"}));
-  EXPECT_EQ(config[1], (std::pair<std::string, std::string>{"activation", "relu"}));
-  EXPECT_EQ(config[2], (std::pair<std::string, std::string>{"use_bias", "false"}));
+  Dense<double> dense(3, {.activation = "relu", .use_bias = false, .name = "d"});
+  EXPECT_EQ(dense.get_config(), (Json{{"name", "d"},
+                                      {"trainable", true},
+                                      {"units", 3},
+                                      {"activation", "relu"},
+                                      {"use_bias", false},
+                                      {"kernel_initializer", "glorot_uniform"},
+                                      {"bias_initializer", "zeros"}}));
   // call_pre_activation skips the final activation (what losses fuse with).
   dense.build({2});
   testing::set_weight(dense, "kernel", Tensor<double>({2, 3}, {1, -1, 0, 0, 1, -1}));

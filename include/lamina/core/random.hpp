@@ -1,10 +1,13 @@
 #pragma once
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <numbers>
 #include <random>
+#include <sstream>
+#include <string>
 
 #include "lamina/core/error.hpp"
 
@@ -47,6 +50,27 @@ class Generator {
     return r * std::cos(theta);
   }
   double normal(double mean, double stddev) { return mean + stddev * normal(); }
+  /// The whole state as text (the engine's state and the cached normal draw); set_state()
+  /// restores it, so a generator saved in a checkpoint continues exactly where it stopped.
+  std::string state() const {
+    std::ostringstream out;
+    out << engine_ << ' ' << has_spare_ << ' ' << std::bit_cast<std::uint64_t>(spare_);
+    return out.str();
+  }
+  /// Restores a state() text; ValueError when it is not one.
+  void set_state(const std::string& text) {
+    std::istringstream in(text);
+    std::mt19937_64 engine;
+    bool has_spare = false;
+    std::uint64_t spare = 0;
+    in >> engine >> has_spare >> spare;
+    check<ValueError>(!in.fail() && (in >> std::ws).eof(), "Generator: '",
+                      text.substr(0, 40), "...' is not a generator state");
+    engine_ = engine;
+    has_spare_ = has_spare;
+    spare_ = std::bit_cast<double>(spare);
+  }
+
   /// Uniform integer in [0, n).
   std::uint64_t below(std::uint64_t n) {
     check<ValueError>(n > 0, "below: n must be positive, got 0");

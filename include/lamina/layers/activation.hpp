@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,8 +30,18 @@ class Activation : public Layer<T> {
 
   std::string type() const override { return "Activation"; }
   std::string output_activation() const override { return activation_name_; }
-  std::vector<std::pair<std::string, std::string>> config() const override {
-    return {{"activation", activation_name_}};
+  Json get_config() const override {
+    Json c = Layer<T>::get_config();
+    c["activation"] = activation_name_;
+    return c;
+  }
+  /// The layer get_config() describes.
+  static std::shared_ptr<Activation> from_config(const Json& config) {
+    ConfigReader r(config, "Activation");
+    ActivationOptions o;
+    detail::read_common_options(r, o);
+    auto activation = r.get<std::string>("activation");
+    return detail::finish_from_config(r, Activation(std::move(activation), std::move(o)));
   }
 
  protected:

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,13 +63,32 @@ class Conv2D : public Layer<T> {
   std::string output_activation() const override { return options_.activation; }
   const Variable<T>& kernel() const { return kernel_; }
   const Variable<T>& bias() const { return bias_; }
-  std::vector<std::pair<std::string, std::string>> config() const override {
-    return {{"filters", std::to_string(filters_)},
-            {"kernel_size", Shape{kernel_size_[0], kernel_size_[1]}.str()},
-            {"strides", Shape{options_.strides[0], options_.strides[1]}.str()},
-            {"padding", options_.padding},
-            {"activation", options_.activation},
-            {"use_bias", options_.use_bias ? "true" : "false"}};
+  Json get_config() const override {
+    Json c = Layer<T>::get_config();
+    c["filters"] = filters_;
+    c["kernel_size"] = kernel_size_;
+    c["strides"] = options_.strides;
+    c["padding"] = options_.padding;
+    c["activation"] = options_.activation;
+    c["use_bias"] = options_.use_bias;
+    c["kernel_initializer"] = options_.kernel_initializer;
+    c["bias_initializer"] = options_.bias_initializer;
+    return c;
+  }
+  /// The layer get_config() describes.
+  static std::shared_ptr<Conv2D> from_config(const Json& config) {
+    ConfigReader r(config, "Conv2D");
+    Conv2DLayerOptions o;
+    detail::read_common_options(r, o);
+    o.strides = r.get("strides", o.strides);
+    o.padding = r.get("padding", o.padding);
+    o.activation = r.get("activation", o.activation);
+    o.use_bias = r.get("use_bias", o.use_bias);
+    o.kernel_initializer = r.get("kernel_initializer", o.kernel_initializer);
+    o.bias_initializer = r.get("bias_initializer", o.bias_initializer);
+    const auto filters = r.get<index_t>("filters");
+    const auto kernel_size = r.get<std::array<index_t, 2>>("kernel_size");
+    return detail::finish_from_config(r, Conv2D(filters, kernel_size, std::move(o)));
   }
 
  protected:

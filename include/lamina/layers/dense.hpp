@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,10 +52,26 @@ class Dense : public Layer<T> {
   const Variable<T>& kernel() const { return kernel_; }
   const Variable<T>& bias() const { return bias_; }
 
-  std::vector<std::pair<std::string, std::string>> config() const override {
-    return {{"units", std::to_string(units_)},
-            {"activation", options_.activation},
-            {"use_bias", options_.use_bias ? "true" : "false"}};
+  Json get_config() const override {
+    Json c = Layer<T>::get_config();
+    c["units"] = units_;
+    c["activation"] = options_.activation;
+    c["use_bias"] = options_.use_bias;
+    c["kernel_initializer"] = options_.kernel_initializer;
+    c["bias_initializer"] = options_.bias_initializer;
+    return c;
+  }
+  /// The layer get_config() describes.
+  static std::shared_ptr<Dense> from_config(const Json& config) {
+    ConfigReader r(config, "Dense");
+    DenseOptions o;
+    detail::read_common_options(r, o);
+    o.activation = r.get("activation", o.activation);
+    o.use_bias = r.get("use_bias", o.use_bias);
+    o.kernel_initializer = r.get("kernel_initializer", o.kernel_initializer);
+    o.bias_initializer = r.get("bias_initializer", o.bias_initializer);
+    const auto units = r.get<index_t>("units");
+    return detail::finish_from_config(r, Dense(units, std::move(o)));
   }
 
  protected:

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,8 +31,18 @@ class Dropout : public Layer<T> {
   }
   std::string type() const override { return "Dropout"; }
   double rate() const { return rate_; }
-  std::vector<std::pair<std::string, std::string>> config() const override {
-    return {{"rate", std::to_string(rate_)}};
+  Json get_config() const override {
+    Json c = Layer<T>::get_config();
+    c["rate"] = rate_;
+    return c;
+  }
+  /// The layer get_config() describes.
+  static std::shared_ptr<Dropout> from_config(const Json& config) {
+    ConfigReader r(config, "Dropout");
+    DropoutOptions o;
+    detail::read_common_options(r, o);
+    const auto rate = r.get<double>("rate");
+    return detail::finish_from_config(r, Dropout(rate, std::move(o)));
   }
 
  protected:

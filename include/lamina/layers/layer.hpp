@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "lamina/autograd/variable.hpp"
+#include "lamina/core/config.hpp"
 #include "lamina/core/error.hpp"
 #include "lamina/core/random.hpp"
 #include "lamina/core/shape.hpp"
@@ -27,6 +29,26 @@ decltype(auto) in_option(std::string_view layer, std::string_view option, F&& f)
   } catch (const ValueError& e) {
     throw ValueError(std::string(layer) + " option " + std::string(option) + ": " + e.what());
   }
+}
+
+/// Reads the options every layer's config has (name, input_shape) into a layer's options struct.
+template <class Options>
+void read_common_options(ConfigReader& r, Options& options) {
+  options.name = r.get<std::string>("name", "");
+  options.input_shape = r.get<Shape>("input_shape", Shape{});
+}
+
+/// The end of every from_config: applies `trainable` and `seed` from the config to the new
+/// layer, rejects options nobody read, and returns the layer.
+template <class L>
+std::shared_ptr<L> finish_from_config(ConfigReader& r, L layer) {
+  const bool trainable = r.get<bool>("trainable", true);
+  const auto seed = r.get<std::optional<std::uint64_t>>("seed", std::nullopt);
+  r.finish();
+  auto out = std::make_shared<L>(std::move(layer));
+  out->set_trainable(trainable);
+  if (seed) out->set_seed(*seed);
+  return out;
 }
 
 }  // namespace detail
@@ -176,8 +198,28 @@ class Layer {
   bool training() const { return training_; }
   void set_training(bool on) { training_ = on; }
 
-  /// The layer's options as (key, value) text, for summaries and saving.
-  virtual std::vector<std::pair<std::string, std::string>> config() const { return {}; }
+  /// The layer's configuration, Keras's get_config(): every option needed to rebuild it with
+  /// its class's `from_config` (see layers/registry.hpp), e.g. {"name": "dense", "trainable":
+  /// true, "units": 64, "activation": "relu", ...}. Subclasses add their options to the base's.
+  virtual Json get_config() const {
+    Json c = {{"name", name_}, {"trainable", trainable_}};
+    if (declared_input_shape_) c["input_shape"] = declared_input_shape_->dims();
+    if (seed_) c["seed"] = *seed_;
+    return c;
+  }
+
+  /// The state of the generator of call-time draws (Dropout's masks) as text, empty when it has
+  /// not drawn yet; checkpoints keep it so that a resumed run draws the same masks.
+  std::string rng_state() const { return call_gen_ ? call_gen_->state() : std::string(); }
+  /// Restores rng_state(); an empty text forgets the generator (it restarts from the seed).
+  void set_rng_state(const std::string& state) {
+    if (state.empty()) {
+      call_gen_.reset();
+      return;
+    }
+    call_gen_.emplace(0);
+    call_gen_->set_state(state);
+  }
 
  protected:
   Layer() = default;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,10 +27,12 @@ namespace detail {
 template <class T>
 class Pooling2D : public Layer<T> {
  public:
-  std::vector<std::pair<std::string, std::string>> config() const override {
-    return {{"pool_size", Shape{options_.pool_size[0], options_.pool_size[1]}.str()},
-            {"strides", Shape{options_.strides[0], options_.strides[1]}.str()},
-            {"padding", padding_name_}};
+  Json get_config() const override {
+    Json c = Layer<T>::get_config();
+    c["pool_size"] = options_.pool_size;
+    c["strides"] = options_.strides;
+    c["padding"] = padding_name_;
+    return c;
   }
 
  protected:
@@ -66,6 +69,18 @@ class Pooling2D : public Layer<T> {
   }
   Variable<T> forward(const Variable<T>& x) override { return pool(x); }
 
+  /// The pooling layer L a get_config() describes.
+  template <class L>
+  static std::shared_ptr<L> from_config_as(const Json& config, const char* type) {
+    ConfigReader r(config, type);
+    Pooling2DOptions o;
+    detail::read_common_options(r, o);
+    o.strides = r.get("strides", o.strides);
+    o.padding = r.get("padding", o.padding);
+    const auto pool_size = r.get("pool_size", std::array<index_t, 2>{2, 2});
+    return detail::finish_from_config(r, L(pool_size, std::move(o)));
+  }
+
   Pool2DOptions options_;
   std::string padding_name_;
 };
@@ -80,6 +95,10 @@ class MaxPooling2D : public detail::Pooling2D<T> {
   explicit MaxPooling2D(std::array<index_t, 2> pool_size = {2, 2}, Pooling2DOptions options = {})
       : detail::Pooling2D<T>("MaxPooling2D", pool_size, std::move(options)) {}
   std::string type() const override { return "MaxPooling2D"; }
+  /// The layer get_config() describes.
+  static std::shared_ptr<MaxPooling2D> from_config(const Json& config) {
+    return detail::Pooling2D<T>::template from_config_as<MaxPooling2D>(config, "MaxPooling2D");
+  }
 
  protected:
   Variable<T> pool(const Variable<T>& x) const override { return max_pool2d(x, this->options_); }
@@ -94,6 +113,11 @@ class AveragePooling2D : public detail::Pooling2D<T> {
                             Pooling2DOptions options = {})
       : detail::Pooling2D<T>("AveragePooling2D", pool_size, std::move(options)) {}
   std::string type() const override { return "AveragePooling2D"; }
+  /// The layer get_config() describes.
+  static std::shared_ptr<AveragePooling2D> from_config(const Json& config) {
+    return detail::Pooling2D<T>::template from_config_as<AveragePooling2D>(config,
+                                                                           "AveragePooling2D");
+  }
 
  protected:
   Variable<T> pool(const Variable<T>& x) const override { return avg_pool2d(x, this->options_); }

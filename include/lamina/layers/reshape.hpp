@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,13 @@ class Flatten : public Layer<T> {
  public:
   explicit Flatten(ReshapeOptions options = {}) : Layer<T>(options.name, options.input_shape) {}
   std::string type() const override { return "Flatten"; }
+  /// The layer get_config() describes.
+  static std::shared_ptr<Flatten> from_config(const Json& config) {
+    ConfigReader r(config, "Flatten");
+    ReshapeOptions o;
+    detail::read_common_options(r, o);
+    return detail::finish_from_config(r, Flatten(std::move(o)));
+  }
 
  protected:
   Shape build_impl(const Shape& input_shape, Generator&) override { return {input_shape.numel()}; }
@@ -34,8 +42,30 @@ class Reshape : public Layer<T> {
   explicit Reshape(Shape target_shape, ReshapeOptions options = {})
       : Layer<T>(options.name, options.input_shape), target_(std::move(target_shape)) {}
   std::string type() const override { return "Reshape"; }
-  std::vector<std::pair<std::string, std::string>> config() const override {
-    return {{"target_shape", target_.str()}};
+  Json get_config() const override {
+    Json c = Layer<T>::get_config();
+    c["target_shape"] = target_.dims();
+    return c;
+  }
+  /// The layer get_config() describes.
+  static std::shared_ptr<Reshape> from_config(const Json& config) {
+    ConfigReader r(config, "Reshape");
+    ReshapeOptions o;
+    detail::read_common_options(r, o);
+    auto target = r.get<Json>("target_shape");
+    check<ValueError>(target.is_array() && target.size() <= 32,
+                      "Reshape config: option 'target_shape' must be a list of sizes, got ",
+                      target.dump());
+    std::vector<index_t> dims;
+    for (const Json& d : target) {
+      check<ValueError>(
+          d.is_number_integer() && d.get<std::int64_t>() >= -1 &&
+              d.get<std::int64_t>() <= (std::int64_t(1) << 40),
+          "Reshape config: option 'target_shape' must be a list of sizes (or -1), got ",
+          target.dump());
+      dims.push_back(static_cast<index_t>(d.get<std::int64_t>()));
+    }
+    return detail::finish_from_config(r, Reshape(Shape(std::move(dims)), std::move(o)));
   }
 
  protected:

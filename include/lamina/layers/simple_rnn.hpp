@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,11 +59,30 @@ class SimpleRNN : public Layer<T> {
   const Variable<T>& kernel() const { return kernel_; }
   const Variable<T>& recurrent_kernel() const { return recurrent_kernel_; }
   const Variable<T>& bias() const { return bias_; }
-  std::vector<std::pair<std::string, std::string>> config() const override {
-    return {{"units", std::to_string(units_)},
-            {"activation", options_.activation},
-            {"use_bias", options_.use_bias ? "true" : "false"},
-            {"return_sequences", options_.return_sequences ? "true" : "false"}};
+  Json get_config() const override {
+    Json c = Layer<T>::get_config();
+    c["units"] = units_;
+    c["activation"] = options_.activation;
+    c["use_bias"] = options_.use_bias;
+    c["return_sequences"] = options_.return_sequences;
+    c["kernel_initializer"] = options_.kernel_initializer;
+    c["recurrent_initializer"] = options_.recurrent_initializer;
+    c["bias_initializer"] = options_.bias_initializer;
+    return c;
+  }
+  /// The layer get_config() describes.
+  static std::shared_ptr<SimpleRNN> from_config(const Json& config) {
+    ConfigReader r(config, "SimpleRNN");
+    SimpleRNNOptions o;
+    detail::read_common_options(r, o);
+    o.activation = r.get("activation", o.activation);
+    o.use_bias = r.get("use_bias", o.use_bias);
+    o.return_sequences = r.get("return_sequences", o.return_sequences);
+    o.kernel_initializer = r.get("kernel_initializer", o.kernel_initializer);
+    o.recurrent_initializer = r.get("recurrent_initializer", o.recurrent_initializer);
+    o.bias_initializer = r.get("bias_initializer", o.bias_initializer);
+    const auto units = r.get<index_t>("units");
+    return detail::finish_from_config(r, SimpleRNN(units, std::move(o)));
   }
 
  protected:

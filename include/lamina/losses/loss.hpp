@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "lamina/autograd/variable.hpp"
+#include "lamina/core/config.hpp"
 #include "lamina/core/error.hpp"
 #include "lamina/core/tensor.hpp"
 
@@ -24,6 +25,9 @@ class Loss {
   /// Keras name, e.g. "sparse_categorical_crossentropy".
   virtual std::string name() const = 0;
   virtual std::unique_ptr<Loss<T>> clone() const = 0;
+  /// The loss's options (Keras's get_config), e.g. {"from_logits": true}; make_loss(name(),
+  /// get_config()) makes the same loss.
+  virtual Json get_config() const { return Json::object(); }
 
   /// Mean loss over the batch. y_pred: [batch, ...]; y_true: as the loss expects.
   Variable<T> operator()(const Variable<T>& y_pred, const Tensor<T>& y_true) const {

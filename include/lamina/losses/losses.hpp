@@ -50,6 +50,7 @@ class BinaryCrossentropy : public Loss<T> {
     return std::make_unique<BinaryCrossentropy>(*this);
   }
   std::string fusable_activation() const override { return options_.from_logits ? "" : "sigmoid"; }
+  Json get_config() const override { return {{"from_logits", options_.from_logits}}; }
 
  protected:
   Variable<T> compute(const Variable<T>& y_pred, const Tensor<T>& y_true) const override {
@@ -79,6 +80,7 @@ class CategoricalCrossentropy : public Loss<T> {
     return std::make_unique<CategoricalCrossentropy>(*this);
   }
   std::string fusable_activation() const override { return options_.from_logits ? "" : "softmax"; }
+  Json get_config() const override { return {{"from_logits", options_.from_logits}}; }
 
  protected:
   void validate(const Shape& y_pred, const Tensor<T>& y_true) const override {
@@ -113,6 +115,7 @@ class SparseCategoricalCrossentropy : public Loss<T> {
     return std::make_unique<SparseCategoricalCrossentropy>(*this);
   }
   std::string fusable_activation() const override { return options_.from_logits ? "" : "softmax"; }
+  Json get_config() const override { return {{"from_logits", options_.from_logits}}; }
 
  protected:
   void validate(const Shape& y_pred, const Tensor<T>& y_true) const override {
@@ -167,6 +170,23 @@ std::unique_ptr<Loss<T>> make_loss(const std::string& name) {
   std::string valid;
   for (const std::string& n : loss_names()) valid += (valid.empty() ? "" : ", ") + n;
   throw ValueError("unknown loss '" + name + "'; valid names: " + valid);
+}
+
+/// The loss `name` with the options of `config` (a get_config()); ValueError naming an unknown
+/// loss or option.
+template <class T>
+std::unique_ptr<Loss<T>> make_loss(const std::string& name, const Json& config) {
+  std::unique_ptr<Loss<T>> loss = make_loss<T>(name);
+  ConfigReader r(config, "loss " + name);
+  if (r.has("from_logits") && name.find("crossentropy") != std::string::npos) {
+    const CrossentropyOptions o{.from_logits = r.get<bool>("from_logits")};
+    if (name == "binary_crossentropy") loss = std::make_unique<BinaryCrossentropy<T>>(o);
+    if (name == "categorical_crossentropy") loss = std::make_unique<CategoricalCrossentropy<T>>(o);
+    if (name == "sparse_categorical_crossentropy")
+      loss = std::make_unique<SparseCategoricalCrossentropy<T>>(o);
+  }
+  r.finish();
+  return loss;
 }
 
 }  // namespace lamina

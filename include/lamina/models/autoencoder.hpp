@@ -25,8 +25,14 @@ class Autoencoder : public Model<T> {
       : Model<T>(std::move(name)) {
     check<ValueError>(encoder && decoder, this->name(),
                       ": the encoder and decoder must not be null");
-    encoder_ = &this->add_model(std::move(encoder));
-    decoder_ = &this->add_model(std::move(decoder));
+    encoder_ = &this->add_model(std::move(encoder), "encoder");
+    decoder_ = &this->add_model(std::move(decoder), "decoder");
+  }
+
+  std::string class_name() const override { return "Autoencoder"; }
+  /// {"name": ..., "encoder": encoder's spec(), "decoder": decoder's spec()}.
+  Json get_config() const override {
+    return {{"name", this->name()}, {"encoder", encoder_->spec()}, {"decoder", decoder_->spec()}};
   }
 
   Model<T>& encoder() { return *encoder_; }

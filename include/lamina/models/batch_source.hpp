@@ -29,6 +29,15 @@ Tensor<T> gather_rows(const Tensor<T>& t, const std::vector<index_t>& order, ind
   return out;
 }
 
+/// The seed of epoch `epoch`'s shuffle: the fit seed and the epoch mixed by splitmix64's
+/// finaliser, so that each epoch's order depends on nothing but the two.
+inline std::uint64_t epoch_seed(std::uint64_t seed, int epoch) {
+  std::uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (static_cast<std::uint64_t>(epoch) + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
 /// Fills `order` with 0..n-1, shuffled (Fisher-Yates) with `gen` when `shuffle`.
 inline void epoch_order(std::vector<index_t>& order, bool shuffle, Generator& gen) {
   std::iota(order.begin(), order.end(), index_t(0));

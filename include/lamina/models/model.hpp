@@ -5,6 +5,7 @@
 #include <concepts>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -18,6 +19,7 @@
 #include "lamina/models/batch_source.hpp"
 #include "lamina/models/compile_args.hpp"
 #include "lamina/models/history.hpp"
+#include "lamina/models/model_file.hpp"
 #include "lamina/models/progress.hpp"
 #include "lamina/models/summary.hpp"
 #include "lamina/ops/activation.hpp"
@@ -37,8 +39,12 @@ struct FitOptions {
   std::optional<std::pair<ModelInput<T>, Tensor<T>>> validation_data{};
   /// 0 silent, 1 progress bar, 2 one line per epoch.
   int verbose = 1;
-  /// Seed of the shuffling.
+  /// Seed of the shuffling (epoch e's order depends only on the seed and e, so a run resumed
+  /// with initial_epoch shuffles as the uninterrupted run did).
   std::uint64_t seed = 0;
+  /// The epoch to start from (Keras's initial_epoch): training runs epochs initial_epoch + 1
+  /// to `epochs`, e.g. to resume after load_model (model.epoch() says where it stopped).
+  int initial_epoch = 0;
   /// Called after each epoch with its 0-based index and logs (e.g. to change the learning rate).
   std::function<void(int epoch, const Logs& logs)> on_epoch_end{};
   /// Where the progress goes (std::cout when null).
@@ -62,6 +68,8 @@ struct EvaluateOptions {
 template <class T>
 class Model {
  public:
+  using value_type = T;
+
   virtual ~Model() = default;
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
@@ -81,15 +89,153 @@ class Model {
   /// The registered layers, in registration order, followed by those of registered sub-models.
   std::vector<Layer<T>*> layers() const {
     std::vector<Layer<T>*> all;
-    for (const auto& l : layers_) all.push_back(l.get());
-    for (const auto& child : children_)
-      for (Layer<T>* l : child->layers()) all.push_back(l);
+    for (const auto& [path, layer] : layer_paths()) all.push_back(layer);
     return all;
+  }
+  /// The layers with their paths in the model: "dense" for its own, "encoder/dense" for those
+  /// of the sub-model added as "encoder". Model files name weights by these paths.
+  std::vector<std::pair<std::string, Layer<T>*>> layer_paths() const {
+    std::vector<std::pair<std::string, Layer<T>*>> all;
+    for (const auto& l : layers_) all.emplace_back(l->name(), l.get());
+    for (const auto& [prefix, child] : children_)
+      for (const auto& [path, l] : child->layer_paths()) all.emplace_back(prefix + "/" + path, l);
+    return all;
+  }
+  /// Every weight with its path, "dense/kernel", "encoder/conv2d/bias", in layers() order.
+  std::vector<std::pair<std::string, Variable<T>>> named_weights() const {
+    std::vector<std::pair<std::string, Variable<T>>> out;
+    for (const auto& [path, layer] : layer_paths())
+      for (const Weight<T>& w : layer->weights()) out.emplace_back(path + "/" + w.name, w.variable);
+    return out;
+  }
+
+  /// The class name load_model looks up to rebuild the model ("Sequential", "Autoencoder", or a
+  /// custom class's name given to register_model); empty for a class that has none, which can
+  /// then save its weights (save_weights) but not its architecture (save).
+  virtual std::string class_name() const { return ""; }
+  /// The model's configuration (Keras's get_config): what the factory registered for
+  /// class_name() needs to rebuild it, without weights. The base gives {"name": name()}.
+  virtual Json get_config() const { return {{"name", name_}}; }
+  /// The number of epochs fit has completed in all (restored by load_model from a file saved
+  /// with the optimizer), for fit's initial_epoch.
+  int epoch() const { return epoch_; }
+
+  /// Writes the model to one safetensors file (atomically: a crash leaves the old file or the
+  /// new one): its weights as "layer/weight" tensors; its architecture, compile settings and
+  /// lamina's version as JSON in `__metadata__`; with include_optimizer (the default), the
+  /// optimizer's state as "optimizer/layer/weight/slot" tensors, the epoch and the layers'
+  /// random state too. load_model<T>(path) rebuilds it.
+  void save(const std::string& path, SaveOptions options = {}) const {
+    check<ValueError>(!class_name().empty(), name_,
+                      ": save() needs to record the architecture, and this model class has no "
+                      "class_name(); override class_name() and get_config() and "
+                      "register_model() a factory, or use save_weights()");
+    check<ValueError>(build_input_shape_.has_value(), name_,
+                      ": save() needs a built model; call build(input_shape) or fit() first");
+    SafetensorsWriter w;
+    detail::write_format_metadata<T>(w, "model");
+    w.set_metadata("model_config", spec().dump());
+    if (compiled()) {
+      w.set_metadata(
+          "compile_config",
+          Json{{"optimizer",
+                {{"class_name", optimizer_->class_name()}, {"config", optimizer_->get_config()}}},
+               {"loss", {{"name", loss_->name()}, {"config", loss_->get_config()}}},
+               {"metrics", metric_names_}}
+              .dump());
+    }
+    for (const auto& [path, variable] : named_weights()) w.add(path, variable.value());
+    if (options.include_optimizer && compiled() && optimizer_built_) {
+      Json rng = Json::object();
+      for (const auto& [path, layer] : layer_paths()) {
+        const std::string state = layer->rng_state();
+        if (!state.empty()) rng[path] = state;
+      }
+      w.set_metadata(
+          "training_state",
+          Json{{"epoch", epoch_}, {"optimizer_iterations", optimizer_->iterations()}, {"rng", rng}}
+              .dump());
+      std::map<const void*, std::string> path_of;
+      for (const auto& [path, variable] : named_weights()) path_of[variable.node().get()] = path;
+      const auto& parameters = optimizer_->parameters();
+      for (std::size_t i = 0; i < parameters.size(); ++i) {
+        for (const auto& [slot, tensor] : optimizer_->state_tensors(i))
+          w.add(detail::kOptimizerPrefix + path_of.at(parameters[i].node().get()) + "/" + slot,
+                tensor);
+      }
+    }
+    w.write(path);
+  }
+  /// Writes only the weights, as "layer/weight" tensors of a safetensors file (atomically).
+  void save_weights(const std::string& path) const {
+    SafetensorsWriter w;
+    detail::write_format_metadata<T>(w, "weights");
+    for (const auto& [path_, variable] : named_weights()) w.add(path_, variable.value());
+    w.write(path);
+  }
+  /// Reads the weights of a file written by save_weights or save (any safetensors file whose
+  /// tensors are named "layer/weight") into this built model, by name: a weight missing from
+  /// the file, a tensor matching no weight, or a shape that differs is an IoError naming it.
+  void load_weights(const std::string& path) {
+    check<ValueError>(built(), name_,
+                      ": load_weights() needs a built model; call build(input_shape) first");
+    const SafetensorsFile f = SafetensorsFile::read(path);
+    detail::assign_weights(*this, f);
+  }
+  /// Restores what save() wrote into this model, which has the file's architecture and is
+  /// built (load_model does both first): the weights; the compile settings, when saved; the
+  /// optimizer's state, the epoch and the random state, when saved.
+  void restore(const SafetensorsFile& f) {
+    detail::in_file(f.label(), [&] {
+      detail::assign_weights(*this, f);
+      const Json compile_config = detail::metadata_json(f, "compile_config");
+      if (compile_config.is_null()) return;
+      ConfigReader r(compile_config, "compile_config");
+      ConfigReader o(r.get<Json>("optimizer"), "compile_config optimizer");
+      auto optimizer =
+          optimizer_from_config<T>(o.get<std::string>("class_name"), o.get<Json>("config"));
+      o.finish();
+      ConfigReader l(r.get<Json>("loss"), "compile_config loss");
+      auto loss = make_loss<T>(l.get<std::string>("name"), l.get<Json>("config", Json::object()));
+      l.finish();
+      std::vector<std::string> metrics;
+      for (const Json& m : r.get<Json>("metrics", Json::array())) {
+        check<ValueError>(m.is_string(), "compile_config: a metric is not a name: ", m.dump());
+        metrics.push_back(m.get<std::string>());
+      }
+      r.finish();
+      compile(*optimizer, *loss, metrics);
+      const Json state = detail::metadata_json(f, "training_state");
+      if (state.is_null()) return;
+      optimizer_->build(trainable_variables());
+      optimizer_built_ = true;
+      detail::assign_optimizer_state(*this, f, state);
+      check<ValueError>(state.at("epoch").is_number_unsigned(),
+                        "training_state: epoch must be a non-negative integer");
+      epoch_ = state.at("epoch").template get<int>();
+      std::map<std::string, Layer<T>*> by_path;
+      for (const auto& [path, layer] : layer_paths()) by_path[path] = layer;
+      const Json& rng = state.at("rng");
+      check<ValueError>(rng.is_object(), "training_state: rng must be an object");
+      for (auto it = rng.begin(); it != rng.end(); ++it) {
+        check<ValueError>(by_path.count(it.key()) && it.value().is_string(),
+                          "training_state: rng names no layer state: '", it.key(), "'");
+        by_path[it.key()]->set_rng_state(it.value().template get<std::string>());
+      }
+    });
+  }
+  /// {"class_name": ..., "config": ..., "build_config": {"input_shape": [...]}}: how a model
+  /// file (or an enclosing model's config) describes this model.
+  Json spec() const {
+    Json s = {{"class_name", class_name()}, {"config", get_config()}};
+    if (build_input_shape_) s["build_config"] = {{"input_shape", build_input_shape_->dims()}};
+    return s;
   }
 
   /// Runs one sample of shape `input_shape` (no batch axis) through the model so that every
   /// layer creates its weights.
   void build(const Shape& input_shape) {
+    build_input_shape_ = input_shape;
     std::vector<index_t> dims{1};
     dims.insert(dims.end(), input_shape.begin(), input_shape.end());
     NoGradGuard no_grad;
@@ -108,6 +254,7 @@ class Model {
     loss_ = loss.release();
     metrics_.clear();
     for (const std::string& m : metrics) metrics_.push_back(make_metric<T>(m, loss_->name()));
+    metric_names_ = std::move(metrics);
     optimizer_built_ = false;
   }
   bool compiled() const { return optimizer_ != nullptr; }
@@ -135,6 +282,8 @@ class Model {
     require_compiled("fit");
     check_data("fit", x, y);
     check<ValueError>(options.epochs > 0, "fit: epochs must be positive, got ", options.epochs);
+    check<ValueError>(options.initial_epoch >= 0, "fit: initial_epoch must be non-negative, got ",
+                      options.initial_epoch);
     check<ValueError>(options.batch_size > 0, "fit: batch_size must be positive, got ",
                       options.batch_size);
     check<ValueError>(options.validation_split >= 0.0 && options.validation_split < 1.0,
@@ -164,10 +313,10 @@ class Model {
     const index_t n = x_train.shape()[0];
     const index_t steps = (n + options.batch_size - 1) / options.batch_size;
     std::vector<index_t> order(static_cast<std::size_t>(n));
-    Generator shuffler(options.seed);
     History history;
-    for (int epoch = 0; epoch < options.epochs; ++epoch) {
+    for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
       if (options.verbose) out << "Epoch " << epoch + 1 << '/' << options.epochs << '\n';
+      Generator shuffler(detail::epoch_seed(options.seed, epoch));
       detail::epoch_order(order, options.shuffle, shuffler);
       reset_metrics();
       ProgressBar bar(steps, options.verbose, out);
@@ -196,6 +345,7 @@ class Model {
       }
       bar.finish(logs);
       history.append(logs);
+      epoch_ = epoch + 1;
       if (options.on_epoch_end) options.on_epoch_end(epoch, logs);
     }
     return history;
@@ -284,19 +434,25 @@ class Model {
     return *layers_.back();
   }
   /// Adds a sub-model (an encoder, a generator): its layers become part of this model's
-  /// parameters and training mode; their names stay unique within the sub-model.
+  /// parameters and training mode; their names stay unique within the sub-model, and their
+  /// paths in the model (and its files) start with `path` ("encoder/dense"), by default the
+  /// sub-model's name. Paths must be unique.
   template <class M>
-  requires std::derived_from<M, Model<T>> M& add_model(M model) {
+  requires std::derived_from<M, Model<T>> M& add_model(M model, std::string path = "") {
     auto owned = std::make_shared<M>(std::move(model));
     M& ref = *owned;
-    add_model(std::shared_ptr<Model<T>>(std::move(owned)));
+    add_model(std::shared_ptr<Model<T>>(std::move(owned)), std::move(path));
     return ref;
   }
-  Model<T>& add_model(std::shared_ptr<Model<T>> model) {
+  Model<T>& add_model(std::shared_ptr<Model<T>> model, std::string path = "") {
     check<ValueError>(model != nullptr && model.get() != this, name_,
                       ": add_model() needs another, non-null model");
-    children_.push_back(std::move(model));
-    return *children_.back();
+    if (path.empty()) path = model->name();
+    for (const auto& [other, child] : children_)
+      check<ValueError>(other != path, name_, ": a sub-model at path '", path,
+                        "' is already in the model");
+    children_.emplace_back(std::move(path), std::move(model));
+    return *children_.back().second;
   }
   bool has_layer(const std::string& name) const {
     return std::any_of(layers_.begin(), layers_.end(),
@@ -318,7 +474,7 @@ class Model {
   }
   /// Builds the layers from x's shape [samples, ...] and hands the parameters to the optimizer.
   void prepare(const Shape& x) {
-    if (!built()) build(Shape(std::vector<index_t>(x.begin() + 1, x.end())));
+    if (!built() || !build_input_shape_) build(Shape(std::vector<index_t>(x.begin() + 1, x.end())));
     if (!optimizer_built_) {
       optimizer_->build(trainable_variables());
       optimizer_built_ = true;
@@ -411,10 +567,13 @@ class Model {
   std::string name_;
   std::uint64_t seed_ = 0;
   std::vector<std::shared_ptr<Layer<T>>> layers_;
-  std::vector<std::shared_ptr<Model<T>>> children_;
+  std::vector<std::pair<std::string, std::shared_ptr<Model<T>>>> children_;
   std::unique_ptr<Optimizer<T>> optimizer_;
   std::unique_ptr<Loss<T>> loss_;
   std::vector<std::unique_ptr<Metric<T>>> metrics_;
+  std::vector<std::string> metric_names_;
+  std::optional<Shape> build_input_shape_;
+  int epoch_ = 0;
   bool optimizer_built_ = false;
 };
 

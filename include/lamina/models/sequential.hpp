@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "lamina/layers/layer.hpp"
+#include "lamina/layers/registry.hpp"
 #include "lamina/models/model.hpp"
 
 namespace lamina {
@@ -61,6 +62,26 @@ class Sequential : public Model<T> {
     for (std::size_t i = 0; i + 1 < stack_.size(); ++i) h = (*stack_[i])(h);
     Layer<T>& last = *stack_.back();
     return {last.call_pre_activation(h), last.output_activation()};
+  }
+
+  std::string class_name() const override { return "Sequential"; }
+  /// {"name": ..., "layers": [{"class_name": "Dense", "config": {...}}, ...]}.
+  Json get_config() const override {
+    Json layers = Json::array();
+    for (const auto& layer : stack_) layers.push_back(layer_spec(*layer));
+    return {{"name", this->name()}, {"layers", layers}};
+  }
+  /// The model get_config() describes (its layers rebuilt through layer_registry()).
+  static std::shared_ptr<Sequential> from_config(const Json& config) {
+    ConfigReader r(config, "Sequential");
+    auto model =
+        std::make_shared<Sequential>(SequentialOptions{.name = r.get<std::string>("name")});
+    const Json layers = r.get<Json>("layers");
+    check<ValueError>(layers.is_array(), "Sequential config: option 'layers' must be a list, got ",
+                      layers.dump());
+    r.finish();
+    for (const Json& spec : layers) model->add(layer_from_spec<T>(spec));
+    return model;
   }
 
   /// The i-th layer.

@@ -58,6 +58,19 @@ class Adam : public detail::OptimizerWithOptions<T, Adam<T>, AdamOptions, AdamSt
 
   std::string name() const override { return "adam"; }
 
+  /// The options of Adam beyond those every optimizer has, for get_config and from_config.
+  template <class F>
+  static void fields(AdamOptions& o, F&& f) {
+    f("beta_1", o.beta_1);
+    f("beta_2", o.beta_2);
+    f("epsilon", o.epsilon);
+    f("amsgrad", o.amsgrad);
+  }
+  /// The state tensors by name (v_hat is empty unless amsgrad).
+  static std::vector<std::pair<const char*, Tensor<T>*>> slots(State& s) {
+    return {{"m", &s.m}, {"v", &s.v}, {"v_hat", &s.v_hat}};
+  }
+
  protected:
   void reset_state(std::size_t n) override {
     this->state_.assign(n, State{});

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lamina/autograd/variable.hpp"
+#include "lamina/core/config.hpp"
 #include "lamina/core/error.hpp"
 #include "lamina/core/tensor.hpp"
 #include "lamina/detail/eigen.hpp"
@@ -43,6 +44,15 @@ class Optimizer {
 
   /// Keras name: "sgd", "adam", "rmsprop".
   virtual std::string name() const = 0;
+  /// Keras class name: "SGD", "Adam", "RMSprop".
+  const std::string& class_name() const { return who_; }
+  /// The hyperparameters with the current learning rate (Keras's get_config), from which the
+  /// class's from_config makes the same optimizer: {"learning_rate": 0.001, "beta_1": 0.9, ...}.
+  virtual Json get_config() const = 0;
+  /// The state of parameter i (after build()) by name, e.g. {"m", m}, {"v", v} for Adam:
+  /// tensors that share their storage with the optimizer's, so that assigning to them restores a
+  /// saved state. Empty for a stateless optimizer (SGD without momentum).
+  virtual std::vector<std::pair<std::string, Tensor<T>>> state_tensors(std::size_t i) = 0;
   /// A copy with the same hyperparameters and no parameters or state (models clone what users
   /// pass to compile).
   virtual std::unique_ptr<Optimizer<T>> clone() const = 0;
@@ -90,6 +100,11 @@ class Optimizer {
   }
   /// Number of completed steps since build().
   std::int64_t iterations() const { return iterations_; }
+  /// Restores the step count of a saved state (it drives Adam's bias correction).
+  void set_iterations(std::int64_t n) {
+    check<ValueError>(n >= 0, name(), ": iterations must be non-negative, got ", n);
+    iterations_ = n;
+  }
   const std::vector<Variable<T>>& parameters() const { return parameters_; }
   std::optional<double> clipnorm() const { return clipnorm_; }
   std::optional<double> clipvalue() const { return clipvalue_; }
@@ -188,10 +203,41 @@ void for_each_block(index_t n, double work, F&& f) {
 
 /// What SGD, Adam and RMSprop share beyond Optimizer: their options struct (Options has
 /// learning_rate, clipnorm and clipvalue), one State per parameter, and clone() from the options.
+/// Self lists its own options once, in `template <class F> static void fields(Options&, F f)`
+/// calling f("beta_1", options.beta_1) for each, and its state tensors once, in
+/// `static auto slots(State&)` returning {name, Tensor<T>*} pairs; get_config, from_config and
+/// state_tensors follow from those lists.
 template <class T, class Self, class Options, class State>
 class OptimizerWithOptions : public Optimizer<T> {
  public:
   std::unique_ptr<Optimizer<T>> clone() const override { return std::make_unique<Self>(options()); }
+  Json get_config() const override {
+    Options o = options();
+    Json c = Json::object();
+    all_fields(o, [&](const char* key, auto& value) {
+      if constexpr (requires { value.has_value(); })
+        c[key] = value ? Json(*value) : Json(nullptr);
+      else
+        c[key] = value;
+    });
+    return c;
+  }
+  /// The optimizer a get_config() describes (ValueError naming an unknown or mistyped option).
+  static std::unique_ptr<Self> from_config(const Json& config) {
+    ConfigReader r(config, Self(Options{}).class_name());
+    Options o;
+    all_fields(o, [&](const char* key, auto& value) {
+      value = r.get(key, std::decay_t<decltype(value)>(value));
+    });
+    r.finish();
+    return std::make_unique<Self>(o);
+  }
+  std::vector<std::pair<std::string, Tensor<T>>> state_tensors(std::size_t i) override {
+    std::vector<std::pair<std::string, Tensor<T>>> out;
+    for (auto [name, tensor] : Self::slots(state_.at(i)))
+      if (tensor->size() > 0) out.emplace_back(name, *tensor);
+    return out;
+  }
   /// The options, with the current learning rate.
   Options options() const {
     Options o = options_;
@@ -208,6 +254,15 @@ class OptimizerWithOptions : public Optimizer<T> {
 
   Options options_;
   std::vector<State> state_;
+
+ private:
+  template <class F>
+  static void all_fields(Options& o, F&& f) {
+    f("learning_rate", o.learning_rate);
+    Self::fields(o, f);
+    f("clipnorm", o.clipnorm);
+    f("clipvalue", o.clipvalue);
+  }
 };
 
 }  // namespace detail

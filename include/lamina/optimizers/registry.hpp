@@ -6,7 +6,9 @@
 #include <string>
 #include <utility>
 
+#include "lamina/core/config.hpp"
 #include "lamina/core/error.hpp"
+#include "lamina/core/registry.hpp"
 #include "lamina/optimizers/adam.hpp"
 #include "lamina/optimizers/optimizer.hpp"
 #include "lamina/optimizers/rmsprop.hpp"
@@ -35,6 +37,23 @@ std::unique_ptr<Optimizer<T>> make_optimizer(const std::string& name) {
     valid += valid.empty() ? known : std::string(", ") + known;
   }
   throw ValueError(detail::cat("unknown optimizer '", name, "'; valid names: ", valid));
+}
+
+/// The optimizer of class `class_name` ("Adam", "RMSprop", "SGD") with the hyperparameters of
+/// `config` (a get_config()); ValueError naming an unknown class or option.
+template <class T>
+std::unique_ptr<Optimizer<T>> optimizer_from_config(const std::string& class_name,
+                                                    const Json& config) {
+  using Factory = std::unique_ptr<Optimizer<T>> (*)(const Json&);
+  static const Registry<Factory> registry(
+      "optimizer class",
+      {{"Adam",
+        [](const Json& c) -> std::unique_ptr<Optimizer<T>> { return Adam<T>::from_config(c); }},
+       {"RMSprop",
+        [](const Json& c) -> std::unique_ptr<Optimizer<T>> { return RMSprop<T>::from_config(c); }},
+       {"SGD",
+        [](const Json& c) -> std::unique_ptr<Optimizer<T>> { return SGD<T>::from_config(c); }}});
+  return registry.get(class_name)(config);
 }
 
 }  // namespace lamina

@@ -60,6 +60,21 @@ class RMSprop
 
   std::string name() const override { return "rmsprop"; }
 
+  /// The options of RMSprop beyond those every optimizer has, for get_config and from_config.
+  template <class F>
+  static void fields(RMSpropOptions& o, F&& f) {
+    f("rho", o.rho);
+    f("momentum", o.momentum);
+    f("epsilon", o.epsilon);
+    f("centered", o.centered);
+  }
+  /// The state tensors by name (momentum and average_gradient may be empty).
+  static std::vector<std::pair<const char*, Tensor<T>*>> slots(State& s) {
+    return {{"velocity", &s.velocity},
+            {"momentum", &s.momentum},
+            {"average_gradient", &s.average_gradient}};
+  }
+
  protected:
   void reset_state(std::size_t n) override {
     this->state_.assign(n, State{});

@@ -48,6 +48,17 @@ class SGD : public detail::OptimizerWithOptions<T, SGD<T>, SGDOptions, SGDState<
 
   std::string name() const override { return "sgd"; }
 
+  /// The options of SGD beyond those every optimizer has, for get_config and from_config.
+  template <class F>
+  static void fields(SGDOptions& o, F&& f) {
+    f("momentum", o.momentum);
+    f("nesterov", o.nesterov);
+  }
+  /// The state tensors by name (empty without momentum).
+  static std::vector<std::pair<const char*, Tensor<T>*>> slots(State& s) {
+    return {{"velocity", &s.velocity}};
+  }
+
  protected:
   void reset_state(std::size_t n) override {
     this->state_.assign(n, State{});

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "lamina/core/config.hpp"
+#include "lamina/core/registry.hpp"
+#include "lamina/layers/activation.hpp"
+#include "lamina/layers/conv2d.hpp"
+#include "lamina/layers/dense.hpp"
+#include "lamina/layers/dropout.hpp"
+#include "lamina/layers/layer.hpp"
+#include "lamina/layers/pooling.hpp"
+#include "lamina/layers/reshape.hpp"
+#include "lamina/layers/simple_rnn.hpp"
+
+namespace lamina {
+
+/// Makes a layer from its get_config().
+template <class T>
+using LayerFactory = std::function<std::shared_ptr<Layer<T>>(const Json& config)>;
+
+/// The layer classes a model file can name: the built-in ones (this is their one list) and
+/// those added with register_layer.
+template <class T>
+Registry<LayerFactory<T>>& layer_registry() {
+  static Registry<LayerFactory<T>> registry(
+      "layer class", {
+                         {"Activation", &Activation<T>::from_config},
+                         {"AveragePooling2D", &AveragePooling2D<T>::from_config},
+                         {"Conv2D", &Conv2D<T>::from_config},
+                         {"Dense", &Dense<T>::from_config},
+                         {"Dropout", &Dropout<T>::from_config},
+                         {"Flatten", &Flatten<T>::from_config},
+                         {"MaxPooling2D", &MaxPooling2D<T>::from_config},
+                         {"Reshape", &Reshape<T>::from_config},
+                         {"SimpleRNN", &SimpleRNN<T>::from_config},
+                     });
+  return registry;
+}
+
+/// Lets load_model rebuild a custom layer class: `factory(config)` receives what the layer's
+/// get_config() returned and returns the layer; `class_name` is what its type() returns.
+/// A custom layer class L with a static from_config registers as
+/// `register_layer<float>("MyLayer", &MyLayer<float>::from_config)`.
+template <class T>
+void register_layer(const std::string& class_name, LayerFactory<T> factory) {
+  layer_registry<T>().add(class_name, std::move(factory));
+}
+
+/// {"class_name": "Dense", "config": {...}}: how a model's config describes one of its layers.
+template <class T>
+Json layer_spec(const Layer<T>& layer) {
+  return {{"class_name", layer.type()}, {"config", layer.get_config()}};
+}
+
+/// The layer a layer_spec() describes. ValueError when the class is unknown or the config
+/// does not fit it (naming the class and the option).
+template <class T>
+std::shared_ptr<Layer<T>> layer_from_spec(const Json& spec) {
+  ConfigReader r(spec, "layer");
+  const auto class_name = r.get<std::string>("class_name");
+  const auto config = r.get<Json>("config");
+  r.finish();
+  std::shared_ptr<Layer<T>> layer = layer_registry<T>().get(class_name)(config);
+  check<ValueError>(layer != nullptr && layer->type() == class_name, "the factory of layer class '",
+                    class_name, "' returned ", layer ? "a " + layer->type() : "no layer");
+  return layer;
+}
+
+}  // namespace lamina

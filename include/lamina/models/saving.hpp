@@ -1,0 +1,102 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "lamina/core/config.hpp"
+#include "lamina/core/registry.hpp"
+#include "lamina/io/safetensors.hpp"
+#include "lamina/models/autoencoder.hpp"
+#include "lamina/models/model.hpp"
+#include "lamina/models/model_file.hpp"
+#include "lamina/models/sequential.hpp"
+
+namespace lamina {
+
+/// Makes a model from its get_config().
+template <class T>
+using ModelFactory = std::function<std::shared_ptr<Model<T>>(const Json& config)>;
+
+template <class T>
+std::shared_ptr<Model<T>> model_from_spec(const Json& spec);
+
+/// The model classes a model file can name: the built-in ones (this is their one list) and
+/// those added with register_model.
+template <class T>
+Registry<ModelFactory<T>>& model_registry() {
+  static Registry<ModelFactory<T>> registry(
+      "model class", {
+                         {"Autoencoder",
+                          [](const Json& config) -> std::shared_ptr<Model<T>> {
+                            ConfigReader r(config, "Autoencoder");
+                            const auto name = r.get<std::string>("name");
+                            auto encoder = model_from_spec<T>(r.get<Json>("encoder"));
+                            auto decoder = model_from_spec<T>(r.get<Json>("decoder"));
+                            r.finish();
+                            return std::make_shared<Autoencoder<T>>(std::move(encoder),
+                                                                    std::move(decoder), name);
+                          }},
+                         {"Sequential", &Sequential<T>::from_config},
+                     });
+  return registry;
+}
+
+/// Lets load_model rebuild a custom model class: `factory(config)` receives what the model's
+/// get_config() returned; `class_name` is what its class_name() returns.
+template <class T>
+void register_model(const std::string& class_name, ModelFactory<T> factory) {
+  model_registry<T>().add(class_name, std::move(factory));
+}
+
+/// The model a Model::spec() describes, built for its recorded input shape, weights not loaded.
+template <class T>
+std::shared_ptr<Model<T>> model_from_spec(const Json& spec) {
+  ConfigReader r(spec, "model");
+  const auto class_name = r.get<std::string>("class_name");
+  const auto config = r.get<Json>("config");
+  const auto build_config = r.get<Json>("build_config", nullptr);
+  r.finish();
+  std::shared_ptr<Model<T>> model = model_registry<T>().get(class_name)(config);
+  check<ValueError>(model != nullptr && model->class_name() == class_name,
+                    "the factory of model class '", class_name, "' returned ",
+                    model ? "a model of class '" + model->class_name() + "'" : "no model");
+  if (!build_config.is_null()) {
+    ConfigReader b(build_config, class_name + " build_config");
+    const Shape input_shape = b.get<Shape>("input_shape");
+    b.finish();
+    model->build(input_shape);
+  }
+  return model;
+}
+
+/// Rebuilds the model a Model::save() wrote (Keras's load_model): its architecture from the
+/// file's config (custom classes through register_model / register_layer), its weights, and,
+/// when saved, its compile settings, optimizer state, epoch and random state, so that it
+/// predicts bit for bit as the saved model did and resumes training exactly. Every problem with
+/// the file is an IoError naming it and what is wrong.
+template <class T>
+std::shared_ptr<Model<T>> load_model(const std::string& path) {
+  const SafetensorsFile f = SafetensorsFile::read(path);
+  detail::check_format(f);
+  const Json spec = detail::metadata_json(f, "model_config");
+  check<IoError>(!spec.is_null(), path,
+                 ": the file holds no model_config (written by save_weights? then build the "
+                 "model in code and call load_weights)");
+  std::shared_ptr<Model<T>> model = detail::in_file(path, [&] { return model_from_spec<T>(spec); });
+  model->restore(f);
+  return model;
+}
+
+/// load_model for a model of a known class M (e.g. Sequential<float>): IoError when the file
+/// holds another class.
+template <class M>
+std::shared_ptr<M> load_model_as(const std::string& path) {
+  auto model = load_model<typename M::value_type>(path);
+  auto typed = std::dynamic_pointer_cast<M>(model);
+  check<IoError>(typed != nullptr, path, ": the file holds a model of class '", model->class_name(),
+                 "', not the one asked for");
+  return typed;
+}
+
+}  // namespace lamina
