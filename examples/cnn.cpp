@@ -1,9 +1,10 @@
 // The Keras tutorial CNN on Fashion-MNIST, line for line:
 //   Conv2D(32, 3x3, relu) -> MaxPooling2D(2x2) -> Conv2D(64, 3x3, relu) -> MaxPooling2D(2x2)
 //   -> Flatten -> Dense(64, relu) -> Dense(10, softmax); Adam, sparse categorical cross-entropy.
-// Prints Keras-style logs and the test accuracy; writes out/cnn/history.csv and
-// out/cnn/predictions.png (test images with predicted and true classes, wrong ones framed red).
-//   build/release/examples/cnn [--epochs 5] [--batch-size 32] [--data DIR] [--help]
+// Prints Keras-style logs and the test accuracy; writes out/cnn/model.safetensors (the trained
+// model), out/cnn/history.csv and out/cnn/predictions.png (test images with predicted and true
+// classes, wrong ones framed red). --load evaluates a saved model instead of training.
+//   build/release/examples/cnn [--epochs 5] [--batch-size 32] [--data DIR] [--load FILE] [--help]
 
 #include <iostream>
 
@@ -20,6 +21,12 @@ int main(int argc, char** argv) try {
   // Images [n, 28, 28, 1] kept as bytes; fit scales each batch by 1/255 (Keras's uint8 arrays).
   const auto [x_train, y_train, x_test, y_test] = examples::load_data<ByteTensor>(options);
 
+  if (!options.load.empty()) {  // evaluate a saved model instead of training one
+    const auto saved = load_model<float>(options.load);
+    examples::report_classifier(*saved, options, x_test, y_test, x_test);
+    return 0;
+  }
+
   Sequential<float> model({.seed = options.seed});
   model.add(Conv2D(32, {3, 3}, {.activation = "relu", .input_shape = {28, 28, 1}}));
   model.add(MaxPooling2D({2, 2}));
@@ -34,6 +41,7 @@ int main(int argc, char** argv) try {
   examples::EpochTimer timer;
   const History history = model.fit(x_train, y_train, examples::fit_options(options, timer));
 
+  model.save(options.out + "/model.safetensors");
   examples::report_classifier(model, options, x_test, y_test, x_test);
   return examples::finish(options, history, timer);
 } catch (const lamina::Error& e) {

@@ -1,8 +1,9 @@
 // A SimpleRNN reads each Fashion-MNIST image row by row (28 timesteps of 28 features):
 //   SimpleRNN(32, relu) -> Dense(10, softmax); Adam, sparse categorical cross-entropy.
-// Prints Keras-style logs and the test accuracy; writes out/rnn/history.csv and
-// out/rnn/predictions.png (test images with predicted and true classes, wrong ones framed red).
-//   build/release/examples/rnn [--epochs 10] [--batch-size 32] [--data DIR] [--help]
+// Prints Keras-style logs and the test accuracy; writes out/rnn/model.safetensors (the trained
+// model), out/rnn/history.csv and out/rnn/predictions.png (test images with predicted and true
+// classes, wrong ones framed red). --load evaluates a saved model instead of training.
+//   build/release/examples/rnn [--epochs 10] [--batch-size 32] [--data DIR] [--load FILE] [--help]
 
 #include <iostream>
 
@@ -23,6 +24,12 @@ int main(int argc, char** argv) try {
   const ByteTensor x_train = images_train.reshape({-1, 28, 28});
   const ByteTensor x_test = images_test.reshape({-1, 28, 28});
 
+  if (!options.load.empty()) {  // evaluate a saved model instead of training one
+    const auto saved = load_model<float>(options.load);
+    examples::report_classifier(*saved, options, x_test, y_test, images_test);
+    return 0;
+  }
+
   Sequential<float> model({.seed = options.seed});
   model.add(SimpleRNN(32, {.activation = "relu", .input_shape = {28, 28}}));
   model.add(Dense(10, {.activation = "softmax"}));
@@ -32,6 +39,7 @@ int main(int argc, char** argv) try {
   examples::EpochTimer timer;
   const History history = model.fit(x_train, y_train, examples::fit_options(options, timer));
 
+  model.save(options.out + "/model.safetensors");
   examples::report_classifier(model, options, x_test, y_test, images_test);
   return examples::finish(options, history, timer);
 } catch (const lamina::Error& e) {

@@ -53,6 +53,9 @@ struct ExampleOptions {
   index_t limit = 0;
   /// Fail (exit 1) unless the last epoch's training loss is below the first's.
   bool expect_loss_decrease = false;
+  /// A model file (saved by an earlier run in <out>/model.safetensors) to evaluate or sample
+  /// from instead of training; empty: train.
+  std::string load{};
 };
 
 /// Whether lamina's (and Eigen's) kernels can run on several threads in this build: they use
@@ -121,6 +124,9 @@ class ExampleCli {
     add_option("--limit", options_.limit,
                "Train on the first N training samples only (0: all), e.g. for CI",
                Check::non_negative);
+    add_option("--load", options_.load,
+               "Load this model file (an earlier run's <out>/model.safetensors) and evaluate or "
+               "sample from it instead of training");
     add_flag("--expect-loss-decrease", options_.expect_loss_decrease,
              "Exit with status 1 unless the last epoch's loss is below the first's (a CI check)");
   }
