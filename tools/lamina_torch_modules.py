@@ -1,0 +1,98 @@
+"""What torch_to_lamina.py and lamina_to_torch.py share: the activation names both sides know,
+and SimpleRNN, a PyTorch module that behaves as lamina's (and Keras's) SimpleRNN layer inside an
+nn.Sequential (nn.RNN returns a tuple (output, h_n), which the next module cannot take).
+
+A module saved whole (torch.save(module)) that holds a SimpleRNN needs this directory on
+sys.path when it is loaded again; a state_dict does not.
+"""
+import torch
+from torch import nn
+
+# lamina activation name -> PyTorch module class, with the parameters lamina's activation has
+# (lamina's leaky_relu has Keras 3's slope 0.2 and elu alpha 1). softmax is over the features
+# (the channels of an image), see softmax_dim().
+_ACTIVATION_MODULES = {
+    "relu": lambda: nn.ReLU(),
+    "sigmoid": lambda: nn.Sigmoid(),
+    "tanh": lambda: nn.Tanh(),
+    "leaky_relu": lambda: nn.LeakyReLU(negative_slope=0.2),
+    "elu": lambda: nn.ELU(alpha=1.0),
+    "softplus": lambda: nn.Softplus(),
+}
+LAMINA_ACTIVATIONS = ("linear", "softmax") + tuple(_ACTIVATION_MODULES)
+
+
+def softmax_dim(lamina_shape):
+    """The PyTorch dim of lamina's softmax (over the last axis) for a per-sample lamina shape:
+    the channels (dim 1) of an NCHW image [h, w, c], else the last dim."""
+    return 1 if len(lamina_shape) == 3 else -1
+
+
+def activation_module(name, lamina_shape):
+    """The PyTorch module computing lamina activation `name` on a batch of per-sample lamina
+    shape `lamina_shape` (None for "linear"); ValueError for a name lamina does not know."""
+    if name == "linear":
+        return None
+    if name == "softmax":
+        return nn.Softmax(dim=softmax_dim(lamina_shape))
+    if name not in _ACTIVATION_MODULES:
+        raise ValueError(f"unknown lamina activation '{name}'; known: "
+                         f"{', '.join(LAMINA_ACTIVATIONS)}")
+    return _ACTIVATION_MODULES[name]()
+
+
+def activation_name(module, lamina_shape):
+    """The lamina activation name of PyTorch activation `module` (on per-sample lamina shape
+    `lamina_shape`), None when `module` is no activation; ValueError when it is one whose
+    parameters lamina's activation does not have."""
+    def need(ok, what):
+        if not ok:
+            raise ValueError(f"{type(module).__name__} with {what}: lamina's activation differs")
+
+    if isinstance(module, nn.ReLU):
+        return "relu"
+    if isinstance(module, nn.Sigmoid):
+        return "sigmoid"
+    if isinstance(module, nn.Tanh):
+        return "tanh"
+    if isinstance(module, nn.LeakyReLU):
+        need(module.negative_slope == 0.2, f"negative_slope={module.negative_slope} (lamina: 0.2)")
+        return "leaky_relu"
+    if isinstance(module, nn.ELU):
+        need(module.alpha == 1.0, f"alpha={module.alpha} (lamina: 1.0)")
+        return "elu"
+    if isinstance(module, nn.Softplus):
+        # Above the threshold PyTorch returns x; lamina log1p(exp(x)) differs by < e^-threshold.
+        need(module.beta == 1 and module.threshold >= 20,
+             f"beta={module.beta}, threshold={module.threshold} (lamina: beta 1, no threshold)")
+        return "softplus"
+    if isinstance(module, nn.Softmax):
+        rank = len(lamina_shape) + 1  # with the batch axis
+        dim = module.dim
+        need(dim is not None, "dim=None")
+        dim = dim % rank
+        want = softmax_dim(lamina_shape) % rank
+        need(dim == want, f"dim={module.dim} on a batch of per-sample shape "
+                          f"{list(lamina_shape)} (lamina's softmax is over dim {want})")
+        return "softmax"
+    return None
+
+
+class SimpleRNN(nn.Module):
+    """Keras's SimpleRNN as a module for nn.Sequential: a one-layer nn.RNN (batch_first) whose
+    output is the whole sequence [batch, time, units] with return_sequences, else the last step
+    [batch, units]. input: [batch, time, features]. Its parameters are those of `self.rnn`."""
+
+    def __init__(self, input_size, units, nonlinearity="tanh", bias=True, return_sequences=False):
+        super().__init__()
+        self.rnn = nn.RNN(input_size, units, num_layers=1, nonlinearity=nonlinearity, bias=bias,
+                          batch_first=True)
+        self.return_sequences = return_sequences
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return out if self.return_sequences else out[:, -1]
+
+    def extra_repr(self):
+        return f"return_sequences={self.return_sequences}"
+
