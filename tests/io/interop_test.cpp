@@ -40,8 +40,8 @@ Tensor<T> fixed_images() {
 }
 
 /// Largest |a - b| over two tensors of one shape, and where (as "[row, column]").
-template <class T>
-std::pair<double, std::string> max_difference(const Tensor<T>& a, const Tensor<float>& b) {
+template <class A, class B>
+std::pair<double, std::string> max_difference(const Tensor<A>& a, const Tensor<B>& b) {
   EXPECT_EQ(a.shape(), b.shape());
   double worst = 0;
   index_t at = 0;
@@ -58,6 +58,21 @@ std::pair<double, std::string> max_difference(const Tensor<T>& a, const Tensor<f
   return {worst, where.str()};
 }
 
+/// Expects lamina's outputs `predicted` of `model_file` within `tolerance` of PyTorch's
+/// `expected` from `predictions_file`; the largest difference goes into the XML report
+/// (--gtest_output=xml) as max_abs_difference, the figure docs/INTEROP.md quotes.
+template <class A, class B>
+void expect_close(const Tensor<A>& predicted, const Tensor<B>& expected, double tolerance,
+                  const std::string& model_file, const std::string& predictions_file) {
+  const auto [worst, where] = max_difference(predicted, expected);
+  std::ostringstream figure;
+  figure.precision(3);
+  figure << worst;
+  ::testing::Test::RecordProperty("max_abs_difference", figure.str());
+  EXPECT_LE(worst, tolerance) << model_file << " in lamina vs " << predictions_file
+                              << ": max |difference| " << worst << " at " << where;
+}
+
 /// load_model<T>(model_file) predicts the fixed images as `predictions_file` says, within 1e-5.
 template <class T>
 void expect_predictions_match(const std::string& model_file, const std::string& predictions_file) {
@@ -66,14 +81,7 @@ void expect_predictions_match(const std::string& model_file, const std::string& 
   const Tensor<float> expected =
       SafetensorsFile::read(fixture(predictions_file)).tensor<float>("predictions");
   ASSERT_EQ(expected.shape(), Shape({1000, 10}));
-  const auto [worst, where] = max_difference(predicted, expected);
-  // In the XML report (--gtest_output=xml): the figure docs/INTEROP.md quotes.
-  std::ostringstream figure;
-  figure.precision(3);
-  figure << worst;
-  ::testing::Test::RecordProperty("max_abs_difference", figure.str());
-  EXPECT_LE(worst, 1e-5) << model_file << " in lamina vs " << predictions_file
-                         << ": max |difference| " << worst << " at " << where;
+  expect_close(predicted, expected, 1e-5, model_file, predictions_file);
   // The comparison means something only if the outputs are a trained classifier's probabilities.
   index_t confident = 0;
   for (index_t i = 0; i < 1000; ++i) {
@@ -103,6 +111,34 @@ TYPED_TEST(InteropTyped, TorchTrainedCnnPredictsAsInPyTorch) {
 TYPED_TEST(InteropTyped, LaminaTrainedCnnPredictsInPyTorchAsInLamina) {
   expect_predictions_match<TypeParam>("lamina_cnn.safetensors",
                                       "lamina_cnn_torch_predictions.safetensors");
+}
+
+/// load_model<T>(model_file) maps the "inputs" of `predictions_file` to its "predictions".
+template <class T>
+void expect_outputs_match(const std::string& model_file, const std::string& predictions_file,
+                          double tolerance) {
+  const auto model = load_model<T>(fixture(model_file));
+  const SafetensorsFile f = SafetensorsFile::read(fixture(predictions_file));
+  const Tensor<T> predicted = model->predict(f.tensor<T>("inputs"));
+  expect_close(predicted, f.tensor<double>("predictions"), tolerance, model_file, predictions_file);
+}
+
+/// The tolerance for a model stored in F64 and run in T: rounding of double for double, of
+/// float else.
+template <class T>
+constexpr double f64_tolerance = sizeof(T) == 8 ? 1e-12 : 1e-5;
+
+// 'same' padding, average pooling, a standalone activation, a stride-2 conv, sigmoid, elu and
+// softmax, dropout, a flatten of 5 channels; stored as F64.
+TYPED_TEST(InteropTyped, TorchLayersPredictAsInPyTorch) {
+  expect_outputs_match<TypeParam>("torch_layers.safetensors",
+                                  "torch_layers_predictions.safetensors", f64_tolerance<TypeParam>);
+}
+
+// Two SimpleRNNs (PyTorch's two biases summed into lamina's one) and a Dense; stored as F32.
+TYPED_TEST(InteropTyped, TorchRnnPredictsAsInPyTorch) {
+  expect_outputs_match<TypeParam>("torch_rnn.safetensors", "torch_rnn_predictions.safetensors",
+                                  1e-5);
 }
 
 TEST(Interop, TorchTrainedCnnIsTheTutorialCnn) {

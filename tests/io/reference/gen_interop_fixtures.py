@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Fixtures of the PyTorch interop tests (tests/io/interop_test.cpp), which never run Python.
 
-Run from anywhere with Debian's PyTorch (a few minutes on two threads):
-    /usr/bin/python3 tests/io/reference/gen_interop_fixtures.py [--full DIR]
+Run from anywhere with Debian's PyTorch (a few minutes on two threads, nearly all of it
+training the CNN; name parts to regenerate only those):
+    /usr/bin/python3 tests/io/reference/gen_interop_fixtures.py [--full DIR] [PART ...]
 
 It writes into tests/io/fixtures/:
   torch_cnn.safetensors              the Keras tutorial CNN trained in PyTorch for one epoch on
@@ -14,6 +15,10 @@ It writes into tests/io/fixtures/:
   lamina_cnn_torch_predictions.safetensors
                                      "predictions" [1000, 10] F32: the outputs of
                                      lamina_cnn.safetensors converted by tools/lamina_to_torch.py
+  torch_layers.safetensors, torch_rnn.safetensors, and their *_predictions.safetensors
+                                     ("inputs" in lamina's layout, "predictions"): small untrained
+                                     networks for the mappings the CNN does not use (see
+                                     other_layers())
   python_written.safetensors         lamina_cnn.safetensors read by tools/lamina_format.py and
                                      written again by it, tensors in reverse order, the header
                                      indented JSON padded to 16 bytes (lamina writes compact JSON
@@ -93,65 +98,138 @@ def train(model, x, y):
     model.eval()
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--full", default="/usr/share/datasets/fashion-mnist",
-                        help="the full Fashion-MNIST (Debian's dataset-fashion-mnist)")
-    args = parser.parse_args()
-    torch.set_num_threads(2)
-    torch.manual_seed(0)
-    os.makedirs(FIXTURES, exist_ok=True)
+def write(name, tensors):
+    path = os.path.join(FIXTURES, name + ".safetensors")
+    lamina_format.write_safetensors(path, tensors,
+                                    {"source": "tests/io/reference/gen_interop_fixtures.py"})
+    return path
 
-    fixed = torch.cat([images(os.path.join(SLICE, "t10k-images-idx3-ubyte.gz")),
-                       images(os.path.join(SLICE, "train-images-idx3-ubyte.gz"))[:500]])
-    assert fixed.shape == (1000, 1, 28, 28), fixed.shape
 
-    # PyTorch -> lamina.
-    x_train = images(os.path.join(args.full, "train-images-idx3-ubyte.gz"))
-    y_train = torch.from_numpy(read_idx(os.path.join(args.full, "train-labels-idx1-ubyte.gz"))
+def fixed_images():
+    x = torch.cat([images(os.path.join(SLICE, "t10k-images-idx3-ubyte.gz")),
+                   images(os.path.join(SLICE, "train-images-idx3-ubyte.gz"))[:500]])
+    assert x.shape == (1000, 1, 28, 28), x.shape
+    return x
+
+
+def torch_cnn(full):
+    """PyTorch -> lamina: the tutorial CNN trained one epoch on the full training set."""
+    x_train = images(os.path.join(full, "train-images-idx3-ubyte.gz"))
+    y_train = torch.from_numpy(read_idx(os.path.join(full, "train-labels-idx1-ubyte.gz"))
                                .astype(np.int64))
-    x_test = images(os.path.join(args.full, "t10k-images-idx3-ubyte.gz"))
-    y_test = torch.from_numpy(read_idx(os.path.join(args.full, "t10k-labels-idx1-ubyte.gz"))
+    x_test = images(os.path.join(full, "t10k-images-idx3-ubyte.gz"))
+    y_test = torch.from_numpy(read_idx(os.path.join(full, "t10k-labels-idx1-ubyte.gz"))
                               .astype(np.int64))
+    torch.manual_seed(0)
     model = tutorial_cnn()
     start = time.time()
     train(model, x_train, y_train)
     accuracy = (predict(model, x_test).argmax(1) == y_test).double().mean().item()
     print(f"PyTorch CNN, one epoch on {len(x_train)} images ({time.time() - start:.0f} s): "
           f"test accuracy {accuracy:.4f} on {len(x_test)} images")
-    torch_cnn = os.path.join(FIXTURES, "torch_cnn.safetensors")
-    torch_to_lamina.save(model, [28, 28, 1], torch_cnn)
+    path = os.path.join(FIXTURES, "torch_cnn.safetensors")
+    torch_to_lamina.save(model, [28, 28, 1], path)
+    fixed = fixed_images()
     predictions = predict(model, fixed).numpy().astype(np.float32)
-    lamina_format.write_safetensors(
-        os.path.join(FIXTURES, "torch_cnn_predictions.safetensors"),
-        {"predictions": predictions, "accuracy": np.array([accuracy], np.float64)},
-        {"source": "tests/io/reference/gen_interop_fixtures.py"})
+    write("torch_cnn_predictions",
+          {"predictions": predictions, "accuracy": np.array([accuracy], np.float64)})
     # The converters' own check: back to PyTorch, the converted file predicts as the model did.
-    back = lamina_to_torch.module_from_file(torch_cnn)
+    back = lamina_to_torch.module_from_file(path)
     diff = np.abs(predict(back, fixed).numpy() - predictions).max()
-    print(f"{torch_cnn}: back in PyTorch, max |difference| {diff:.3g}")
+    print(f"torch_cnn.safetensors back in PyTorch: max |difference| {diff:.3g}")
     assert diff < 1e-6, diff
 
-    # lamina -> PyTorch.
-    lamina_cnn = os.path.join(FIXTURES, "lamina_cnn.safetensors")
-    converted = lamina_to_torch.module_from_file(lamina_cnn)
-    lamina_format.write_safetensors(
-        os.path.join(FIXTURES, "lamina_cnn_torch_predictions.safetensors"),
-        {"predictions": predict(converted, fixed).numpy().astype(np.float32)},
-        {"source": "tests/io/reference/gen_interop_fixtures.py"})
 
-    # A file written by Python's writer, laid out differently from lamina's.
-    tensors, metadata = lamina_format.read_safetensors(lamina_cnn)
+def lamina_cnn():
+    """lamina -> PyTorch: PyTorch's predictions of the lamina-trained CNN."""
+    converted = lamina_to_torch.module_from_file(os.path.join(FIXTURES, "lamina_cnn.safetensors"))
+    write("lamina_cnn_torch_predictions",
+          {"predictions": predict(converted, fixed_images()).numpy().astype(np.float32)})
+
+
+def python_written():
+    """A file written by Python's writer, laid out differently from lamina's."""
+    tensors, metadata = lamina_format.read_safetensors(
+        os.path.join(FIXTURES, "lamina_cnn.safetensors"))
     reordered = {k: tensors[k] for k in reversed(list(tensors))}
-    python_written = os.path.join(FIXTURES, "python_written.safetensors")
-    lamina_format.write_safetensors(python_written, reordered, metadata, alignment=16, indent=1)
-    again, meta_again = lamina_format.read_safetensors(python_written)
+    path = os.path.join(FIXTURES, "python_written.safetensors")
+    lamina_format.write_safetensors(path, reordered, metadata, alignment=16, indent=1)
+    again, meta_again = lamina_format.read_safetensors(path)
     assert meta_again == metadata and list(again) == list(reordered)
     assert all(np.array_equal(again[k], tensors[k]) for k in tensors)
-    for name in ("torch_cnn", "torch_cnn_predictions", "lamina_cnn_torch_predictions",
-                 "python_written"):
-        path = os.path.join(FIXTURES, name + ".safetensors")
-        print(f"wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path)} bytes)")
+
+
+def other_layers():
+    """Small untrained networks for the mappings the tutorial CNN does not use, each with random
+    inputs (lamina's layout) and PyTorch's outputs:
+      torch_layers.safetensors (float64): 'same' padding, AvgPool2d, a standalone activation, a
+        stride-2 conv, sigmoid, ELU and softmax, dropout, a Flatten of 5 channels;
+      torch_rnn.safetensors (float32): two SimpleRNNs (tanh with return_sequences, relu) whose
+        PyTorch biases bias_ih and bias_hh are both non-zero, then a Dense."""
+    from lamina_torch_modules import SimpleRNN
+    torch.manual_seed(1)
+    layers = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.AvgPool2d(2), nn.Tanh(),
+        nn.Conv2d(4, 5, 2, stride=2), nn.Sigmoid(), nn.Dropout(0.3), nn.Flatten(),
+        nn.Linear(45, 8), nn.ELU(), nn.Dropout(0.2), nn.Linear(8, 3), nn.Softmax(dim=1)).double()
+    layers.eval()
+    x = torch.rand(16, 12, 12, 1, dtype=torch.float64)
+    torch_to_lamina.save(layers, [12, 12, 1], os.path.join(FIXTURES, "torch_layers.safetensors"),
+                         dtype=np.float64)
+    with torch.no_grad():
+        y = layers(x.permute(0, 3, 1, 2))
+    write("torch_layers_predictions", {"inputs": x.numpy(), "predictions": y.numpy()})
+
+    rnn = nn.Sequential(SimpleRNN(3, 5, "tanh", return_sequences=True), SimpleRNN(5, 4, "relu"),
+                        nn.Linear(4, 2))
+    with torch.no_grad():
+        for m in rnn.modules():
+            if isinstance(m, nn.RNN):
+                m.bias_hh_l0.uniform_(-0.5, 0.5)  # both biases matter in the sum
+    rnn.eval()
+    x = torch.randn(16, 7, 3)
+    torch_to_lamina.save(rnn, [7, 3], os.path.join(FIXTURES, "torch_rnn.safetensors"))
+    with torch.no_grad():
+        y = rnn(x)
+    write("torch_rnn_predictions", {"inputs": x.numpy(), "predictions": y.numpy()})
+
+    # Both back in PyTorch: outputs equal to float rounding (the RNN's biases were summed).
+    for name, shape_nchw in (("torch_layers", True), ("torch_rnn", False)):
+        saved, _ = lamina_format.read_safetensors(os.path.join(FIXTURES, name +
+                                                               "_predictions.safetensors"))
+        back = lamina_to_torch.module_from_file(os.path.join(FIXTURES, name + ".safetensors"))
+        inputs = torch.from_numpy(saved["inputs"])
+        with torch.no_grad():
+            out = back(inputs.permute(0, 3, 1, 2) if shape_nchw else inputs).numpy()
+        diff = np.abs(out - saved["predictions"]).max()
+        print(f"{name}.safetensors back in PyTorch: max |difference| {diff:.3g}")
+        assert diff < 1e-6, diff
+
+
+PARTS = {"torch_cnn": None, "lamina_cnn": lamina_cnn, "python_written": python_written,
+         "other_layers": other_layers}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", default="/usr/share/datasets/fashion-mnist",
+                        help="the full Fashion-MNIST (Debian's dataset-fashion-mnist)")
+    parser.add_argument("parts", nargs="*", metavar="PART",
+                        help=f"only these of {', '.join(PARTS)} (default: all)")
+    args = parser.parse_args()
+    for part in args.parts:
+        if part not in PARTS:
+            parser.error(f"unknown part {part!r}; valid: {', '.join(PARTS)}")
+    torch.set_num_threads(2)
+    os.makedirs(FIXTURES, exist_ok=True)
+    for part in args.parts or PARTS:
+        if part == "torch_cnn":
+            torch_cnn(args.full)
+        else:
+            PARTS[part]()
+    for name in sorted(os.listdir(FIXTURES)):
+        path = os.path.join(FIXTURES, name)
+        print(f"{os.path.relpath(path, ROOT)}: {os.path.getsize(path)} bytes")
 
 
 if __name__ == "__main__":
