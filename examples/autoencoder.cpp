@@ -3,9 +3,10 @@
 //   encoder Dense(32, relu) -> decoder Dense(784, sigmoid); binary cross-entropy, Adam,
 // 50 epochs at batch 256 by default, through lamina's Autoencoder template.
 // Prints Keras-style logs and the test reconstruction binary cross-entropy; writes
-// out/autoencoder/history.csv and out/autoencoder/reconstructions.png (the first test images in
-// the top row, their reconstructions below them).
-//   build/release/examples/autoencoder [--epochs 50] [--batch-size 256] [--data DIR] [--help]
+// out/autoencoder/model.safetensors (the trained model), out/autoencoder/history.csv and
+// out/autoencoder/reconstructions.png (the first test images in the top row, their
+// reconstructions below them). --load evaluates a saved model instead of training.
+//   build/release/examples/autoencoder [--epochs 50] [--batch-size 256] [--data DIR] [--load FILE]
 
 #include <algorithm>
 #include <iostream>
@@ -33,6 +34,19 @@ void save_reconstructions(const std::string& path, const Tensor<float>& original
             << "(bottom)\n";
 }
 
+/// Prints the test reconstruction loss and writes the reconstructions of the first test images
+/// `images_test` [n, 28, 28, 1] (x_test is the same flattened).
+void report(lamina::Autoencoder<float>& autoencoder, const Tensor<float>& x_test,
+            const Tensor<float>& images_test, const std::string& out) {
+  const lamina::Logs test = autoencoder.evaluate(x_test, {.batch_size = 256});
+  std::cout << "Test reconstruction binary cross-entropy: " << test.at("loss") << "\n";
+  const index_t shown = std::min<index_t>(10, x_test.dim(0));
+  const Tensor<float> codes = autoencoder.encode(x_test.slice(0, shown));
+  const Tensor<float> decoded = autoencoder.decode(codes);
+  save_reconstructions(out + "/reconstructions.png", images_test.slice(0, shown),
+                       decoded.reshape({-1, 28, 28, 1}));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -45,6 +59,12 @@ int main(int argc, char** argv) try {
   const Tensor<float> x_train = data.x_train.reshape({-1, 784});
   const Tensor<float> x_test = data.x_test.reshape({-1, 784});
 
+  if (!options.load.empty()) {  // evaluate a saved model instead of training one
+    const auto saved = load_model_as<Autoencoder<float>>(options.load);
+    report(*saved, x_test, data.x_test, options.out);
+    return 0;
+  }
+
   Sequential<float> encoder({.name = "encoder", .seed = options.seed});
   encoder.add(Dense(32, {.activation = "relu", .input_shape = {784}, .name = "encoded"}));
   Sequential<float> decoder({.name = "decoder", .seed = options.seed + 1});
@@ -56,14 +76,8 @@ int main(int argc, char** argv) try {
   examples::EpochTimer timer;
   const History history = autoencoder.fit(x_train, examples::fit_options(options, timer));
 
-  const Logs test = autoencoder.evaluate(x_test, {.batch_size = 256});
-  std::cout << "Test reconstruction binary cross-entropy: " << test.at("loss") << "\n";
-
-  const index_t shown = std::min<index_t>(10, x_test.dim(0));
-  const Tensor<float> codes = autoencoder.encode(x_test.slice(0, shown));
-  const Tensor<float> decoded = autoencoder.decode(codes);
-  save_reconstructions(options.out + "/reconstructions.png", data.x_test.slice(0, shown),
-                       decoded.reshape({-1, 28, 28, 1}));
+  autoencoder.save(options.out + "/model.safetensors");
+  report(autoencoder, x_test, data.x_test, options.out);
   return examples::finish(options, history, timer);
 } catch (const lamina::Error& e) {
   std::cerr << "autoencoder: error: " << e.what() << "\n";

@@ -106,6 +106,41 @@ inline bool cached(std::size_t bytes) {
 #endif
 }
 
+/// While alive, caps what the current thread may allocate through Storage: any buffer that would
+/// take the thread's allocations since the limit was set past `max_bytes` throws a lamina::Error
+/// naming the sizes instead. The model loader sets one, so that a file describing a layer of
+/// 2^40 units fails cleanly instead of exhausting memory. Limits nest; the inner one rules.
+class AllocationLimit {
+ public:
+  explicit AllocationLimit(std::size_t max_bytes) : previous_(state()) {
+    state() = {max_bytes, 0, true};
+  }
+  ~AllocationLimit() { state() = previous_; }
+  AllocationLimit(const AllocationLimit&) = delete;
+  AllocationLimit& operator=(const AllocationLimit&) = delete;
+
+  /// Counts `bytes` against the limit in force on this thread, if any; throws when over it.
+  static void charge(std::size_t bytes) {
+    State& s = state();
+    if (!s.active) return;
+    if (bytes > s.max_bytes - s.used)
+      detail::fail<Error>("allocation of ", bytes, " bytes refused: it would exceed the limit of ",
+                          s.max_bytes, " bytes in force (", s.used, " already allocated)");
+    s.used += bytes;
+  }
+
+ private:
+  struct State {
+    std::size_t max_bytes = 0, used = 0;
+    bool active = false;
+  };
+  static State& state() {
+    static thread_local State s;
+    return s;
+  }
+  State previous_;
+};
+
 /// An owning, 64-byte aligned, uninitialised buffer of `n` values of T.
 template <class T>
 class Storage {
@@ -113,6 +148,7 @@ class Storage {
   explicit Storage(index_t n) : size_(n) {
     if (n > 0) {
       const std::size_t bytes = static_cast<std::size_t>(n) * sizeof(T);
+      AllocationLimit::charge(bytes);
       data_ = static_cast<T*>(cached(bytes)
                                   ? BufferCache::instance().allocate(BufferCache::rounded(bytes))
                                   : ::operator new (bytes, std::align_val_t{kAlignment}));

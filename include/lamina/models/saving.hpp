@@ -74,18 +74,27 @@ std::shared_ptr<Model<T>> model_from_spec(const Json& spec) {
 /// file's config (custom classes through register_model / register_layer), its weights, and,
 /// when saved, its compile settings, optimizer state, epoch and random state, so that it
 /// predicts bit for bit as the saved model did and resumes training exactly. Every problem with
-/// the file is an IoError naming it and what is wrong.
+/// the file is an IoError naming it and what is wrong; so is a config whose layers would
+/// allocate more than 1 GiB plus four times the file's size (AllocationLimit), which no file
+/// holding those weights could ask for.
 template <class T>
-std::shared_ptr<Model<T>> load_model(const std::string& path) {
-  const SafetensorsFile f = SafetensorsFile::read(path);
+std::shared_ptr<Model<T>> load_model(const SafetensorsFile& f) {
   detail::check_format(f);
   const Json spec = detail::metadata_json(f, "model_config");
-  check<IoError>(!spec.is_null(), path,
+  check<IoError>(!spec.is_null(), f.label(),
                  ": the file holds no model_config (written by save_weights? then build the "
                  "model in code and call load_weights)");
-  std::shared_ptr<Model<T>> model = detail::in_file(path, [&] { return model_from_spec<T>(spec); });
+  std::size_t file_bytes = 0;
+  for (const auto& e : f.entries()) file_bytes += e.end - e.begin;
+  const AllocationLimit limit((std::size_t{1} << 30) + 4 * file_bytes);
+  std::shared_ptr<Model<T>> model =
+      detail::in_file(f.label(), [&] { return model_from_spec<T>(spec); });
   model->restore(f);
   return model;
+}
+template <class T>
+std::shared_ptr<Model<T>> load_model(const std::string& path) {
+  return load_model<T>(SafetensorsFile::read(path));
 }
 
 /// load_model for a model of a known class M (e.g. Sequential<float>): IoError when the file
