@@ -12,8 +12,10 @@ model has a SimpleRNN). From Python, `module_from_file(path)` returns the module
 
 The module's children are named after lamina's layers ("conv2d", "dense_1"), so the state_dict
 reads "conv2d.weight", "dense_1.bias"; a layer's activation follows it as its own module, named
-"<layer>_<activation>" ("conv2d_relu"), which torch_to_lamina.py fuses back. Its parameters have
-the file's dtype (float32 or float64). It runs in eval mode (dropout off), as lamina's predict.
+"<layer>_<activation>" ("conv2d_relu"), which torch_to_lamina.py fuses back. With --numbered they
+are "0", "1", ... instead, as in a module written nn.Sequential(nn.Conv2d(...), nn.ReLU(), ...),
+so the state_dict loads into that module. Its parameters have the file's dtype (float32 or
+float64). It runs in eval mode (dropout off), as lamina's predict.
 
 Image models take PyTorch's layout [batch, channels, height, width] (lamina's is [batch, height,
 width, channels]: feed x.permute(0, 3, 1, 2)). Mapping (the inverse of torch_to_lamina.py):
@@ -79,6 +81,7 @@ class _Builder:
         self.used = set()
         self.flatten_image = None
         self.used_tensors = set()
+        self.numbered_names = False
 
     def weight(self, layer, name):
         if self.tensors is None:
@@ -103,6 +106,8 @@ class _Builder:
     def build(self):
         for spec in self.config.get("layers", []):
             self.layer(spec["class_name"], spec["config"])
+        if self.numbered_names:
+            self.numbered()
         if self.flatten_image and min(self.flatten_image[2], np.prod(self.flatten_image[:2])) > 1:
             raise ConversionError("the model ends with a Flatten of an image: PyTorch's output "
                                   "would hold its values in (c, h, w) order, lamina's in (h, w, c)")
@@ -112,6 +117,13 @@ class _Builder:
             if extra:
                 raise ConversionError(f"tensors {extra} belong to no layer")
         return nn.Sequential(self.modules), self.state
+
+    def numbered(self):
+        """Renames the children "0", "1", ... as a plain nn.Sequential(...) names them."""
+        index = {child: str(i) for i, child in enumerate(self.modules)}
+        self.modules = collections.OrderedDict((index[k], m) for k, m in self.modules.items())
+        self.state = {index[k.split(".", 1)[0]] + "." + k.split(".", 1)[1]: v
+                      for k, v in self.state.items()}
 
     def layer(self, cls, c):
         name = c["name"]
@@ -209,17 +221,25 @@ class _Builder:
                  "MaxPooling2D, AveragePooling2D, Flatten, Dropout, Activation, SimpleRNN)")
 
 
-def build_module(model_config, dtype=torch.float32):
+def _builder(model_config, tensors=None, numbered=False):
+    b = _Builder(model_config, tensors)
+    b.numbered_names = numbered
+    return b
+
+
+def build_module(model_config, dtype=torch.float32, numbered=False):
     """The nn.Sequential equivalent to lamina model_config (a dict), with PyTorch's initial
-    weights, in eval mode."""
-    module, _ = _Builder(model_config).build()
+    weights, in eval mode. Its children are named after lamina's layers, or "0", "1", ... with
+    `numbered`."""
+    module, _ = _builder(model_config, numbered=numbered).build()
     return module.to(dtype).eval()
 
 
-def convert(model_config, tensors):
+def convert(model_config, tensors, numbered=False):
     """The nn.Sequential equivalent to a lamina model (model_config, tensors "layer/weight" ->
-    numpy array), holding its weights, with their dtype, in eval mode."""
-    module, state = _Builder(model_config, tensors).build()
+    numpy array), holding its weights, with their dtype, in eval mode (children named as in
+    build_module)."""
+    module, state = _builder(model_config, tensors, numbered).build()
     dtypes = {np.asarray(v).dtype for v in state.values()}
     if len(dtypes) > 1:
         raise ConversionError(f"the weights have mixed dtypes {sorted(map(str, dtypes))}")
@@ -230,12 +250,12 @@ def convert(model_config, tensors):
     return module.eval()
 
 
-def module_from_file(path):
+def module_from_file(path, numbered=False):
     """The nn.Sequential of the lamina model file at `path` (see convert)."""
     tensors, _, config = lamina_format.read_lamina(path)
     if config is None:
         raise ConversionError(f"{path} holds no model_config (written by save_weights)")
-    return convert(config, tensors)
+    return convert(config, tensors, numbered)
 
 
 def main(argv=None):
@@ -247,10 +267,13 @@ def main(argv=None):
                         help="where to write the module's state_dict")
     parser.add_argument("--module", metavar="OUT_module.pt",
                         help="also write the whole module (torch.save(module))")
+    parser.add_argument("--numbered", action="store_true",
+                        help='name the children "0", "1", ... as nn.Sequential(...) does, so that '
+                             "the state_dict loads into such a module written by hand")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     try:
-        module = module_from_file(args.model)
+        module = module_from_file(args.model, args.numbered)
     except (ConversionError, lamina_format.FormatError) as e:
         sys.exit(f"lamina_to_torch: error: {e}")
     print(module)

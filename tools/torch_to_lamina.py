@@ -43,6 +43,7 @@ else Keras's ("conv2d", "conv2d_1", "dense", ...). Any other module is an error 
 """
 import argparse
 import importlib.util
+import json
 import os
 import re
 import sys
@@ -308,11 +309,28 @@ def convert(module, input_shape, dtype=np.float32, fuse_activations=True):
     return _Converter(input_shape, dtype, fuse_activations).convert(module)
 
 
-def save(module, input_shape, path, dtype=np.float32, fuse_activations=True):
-    """Converts `module` (see convert) and writes the lamina model file at `path` (atomically).
+_OPTIMIZERS = {"adam": "Adam", "rmsprop": "RMSprop", "sgd": "SGD"}
+
+
+def compile_config(optimizer, loss, metrics=()):
+    """The "compile_config" lamina's load_model compiles a model with: optimizer "adam",
+    "rmsprop" or "sgd" (Keras's defaults for its hyperparameters), a lamina loss name
+    ("sparse_categorical_crossentropy", "mse", ...) and metric names ("accuracy"); lamina checks
+    the loss and metric names when it loads the file."""
+    if optimizer.lower() not in _OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; valid: {', '.join(_OPTIMIZERS)}")
+    return {"optimizer": {"class_name": _OPTIMIZERS[optimizer.lower()], "config": {}},
+            "loss": {"name": loss, "config": {}}, "metrics": list(metrics)}
+
+
+def save(module, input_shape, path, dtype=np.float32, fuse_activations=True, compile=None):
+    """Converts `module` (see convert) and writes the lamina model file at `path` (atomically),
+    with `compile` (a compile_config()) when given, so that load_model returns a compiled model.
     Returns the model_config."""
     config, tensors = convert(module, input_shape, dtype, fuse_activations)
     metadata = lamina_format.lamina_metadata(config, dtype, lamina_format.repository_version())
+    if compile is not None:
+        metadata["compile_config"] = json.dumps(compile, separators=(",", ":"))
     lamina_format.write_safetensors(path, tensors, metadata)
     return config
 
@@ -351,6 +369,13 @@ def main(argv=None):
                         help="the weights' type in the file (default float32)")
     parser.add_argument("--no-fuse", action="store_true",
                         help="keep every activation module as its own Activation layer")
+    parser.add_argument("--loss", help="compile the model with this lamina loss, e.g. "
+                                       "sparse_categorical_crossentropy (as Keras's compile; "
+                                       "without it load_model returns an uncompiled model)")
+    parser.add_argument("--optimizer", default="adam", choices=sorted(_OPTIMIZERS),
+                        help="with --loss: the optimizer, Keras's defaults (default adam)")
+    parser.add_argument("--metrics", default="",
+                        help="with --loss: comma-separated metric names, e.g. accuracy")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
 
@@ -373,7 +398,14 @@ def main(argv=None):
             parser.error(f"{args.module} holds a state_dict, not a module: give --builder and "
                          f"--state-dict {args.module}")
     try:
-        config = save(module, input_shape, args.output, np.dtype(args.dtype), not args.no_fuse)
+        compile = None
+        if args.loss:
+            compile = compile_config(args.optimizer, args.loss,
+                                     [m for m in args.metrics.split(",") if m])
+        elif args.metrics:
+            parser.error("--metrics goes with --loss")
+        config = save(module, input_shape, args.output, np.dtype(args.dtype), not args.no_fuse,
+                      compile)
     except ConversionError as e:
         sys.exit(f"torch_to_lamina: error: {e}")
     for layer in config["config"]["layers"]:
