@@ -406,6 +406,12 @@ TEST_F(MalformedModelFile, InvalidLayerOptionValue) {
                         {"units must be positive"});
 }
 
+TEST_F(MalformedModelFile, HugeLayerIsRefusedBeforeAllocating) {
+  // 2^36 units of 3 inputs would take 768 GiB: refused by the loader's allocation limit.
+  expect_layer_rejected([](Json& layer) { layer["config"]["units"] = std::int64_t(1) << 36; },
+                        {"allocation of", "refused"});
+}
+
 TEST_F(MalformedModelFile, UnknownActivation) {
   expect_layer_rejected([](Json& layer) { layer["config"]["activation"] = "relux"; },
                         {"unknown activation 'relux'"});

@@ -126,45 +126,7 @@ class Model {
   /// optimizer's state as "optimizer/layer/weight/slot" tensors, the epoch and the layers'
   /// random state too. load_model<T>(path) rebuilds it.
   void save(const std::string& path, SaveOptions options = {}) const {
-    check<ValueError>(!class_name().empty(), name_,
-                      ": save() needs to record the architecture, and this model class has no "
-                      "class_name(); override class_name() and get_config() and "
-                      "register_model() a factory, or use save_weights()");
-    check<ValueError>(build_input_shape_.has_value(), name_,
-                      ": save() needs a built model; call build(input_shape) or fit() first");
-    SafetensorsWriter w;
-    detail::write_format_metadata<T>(w, "model");
-    w.set_metadata("model_config", spec().dump());
-    if (compiled()) {
-      w.set_metadata(
-          "compile_config",
-          Json{{"optimizer",
-                {{"class_name", optimizer_->class_name()}, {"config", optimizer_->get_config()}}},
-               {"loss", {{"name", loss_->name()}, {"config", loss_->get_config()}}},
-               {"metrics", metric_names_}}
-              .dump());
-    }
-    for (const auto& [path, variable] : named_weights()) w.add(path, variable.value());
-    if (options.include_optimizer && compiled() && optimizer_built_) {
-      Json rng = Json::object();
-      for (const auto& [path, layer] : layer_paths()) {
-        const std::string state = layer->rng_state();
-        if (!state.empty()) rng[path] = state;
-      }
-      w.set_metadata(
-          "training_state",
-          Json{{"epoch", epoch_}, {"optimizer_iterations", optimizer_->iterations()}, {"rng", rng}}
-              .dump());
-      std::map<const void*, std::string> path_of;
-      for (const auto& [path, variable] : named_weights()) path_of[variable.node().get()] = path;
-      const auto& parameters = optimizer_->parameters();
-      for (std::size_t i = 0; i < parameters.size(); ++i) {
-        for (const auto& [slot, tensor] : optimizer_->state_tensors(i))
-          w.add(detail::kOptimizerPrefix + path_of.at(parameters[i].node().get()) + "/" + slot,
-                tensor);
-      }
-    }
-    w.write(path);
+    detail::ModelFile::save(*this, path, options);
   }
   /// Writes only the weights, as "layer/weight" tensors of a safetensors file (atomically).
   void save_weights(const std::string& path) const {
@@ -185,45 +147,7 @@ class Model {
   /// Restores what save() wrote into this model, which has the file's architecture and is
   /// built (load_model does both first): the weights; the compile settings, when saved; the
   /// optimizer's state, the epoch and the random state, when saved.
-  void restore(const SafetensorsFile& f) {
-    detail::in_file(f.label(), [&] {
-      detail::assign_weights(*this, f);
-      const Json compile_config = detail::metadata_json(f, "compile_config");
-      if (compile_config.is_null()) return;
-      ConfigReader r(compile_config, "compile_config");
-      ConfigReader o(r.get<Json>("optimizer"), "compile_config optimizer");
-      auto optimizer =
-          optimizer_from_config<T>(o.get<std::string>("class_name"), o.get<Json>("config"));
-      o.finish();
-      ConfigReader l(r.get<Json>("loss"), "compile_config loss");
-      auto loss = make_loss<T>(l.get<std::string>("name"), l.get<Json>("config", Json::object()));
-      l.finish();
-      std::vector<std::string> metrics;
-      for (const Json& m : r.get<Json>("metrics", Json::array())) {
-        check<ValueError>(m.is_string(), "compile_config: a metric is not a name: ", m.dump());
-        metrics.push_back(m.get<std::string>());
-      }
-      r.finish();
-      compile(*optimizer, *loss, metrics);
-      const Json state = detail::metadata_json(f, "training_state");
-      if (state.is_null()) return;
-      optimizer_->build(trainable_variables());
-      optimizer_built_ = true;
-      detail::assign_optimizer_state(*this, f, state);
-      check<ValueError>(state.at("epoch").is_number_unsigned(),
-                        "training_state: epoch must be a non-negative integer");
-      epoch_ = state.at("epoch").template get<int>();
-      std::map<std::string, Layer<T>*> by_path;
-      for (const auto& [path, layer] : layer_paths()) by_path[path] = layer;
-      const Json& rng = state.at("rng");
-      check<ValueError>(rng.is_object(), "training_state: rng must be an object");
-      for (auto it = rng.begin(); it != rng.end(); ++it) {
-        check<ValueError>(by_path.count(it.key()) && it.value().is_string(),
-                          "training_state: rng names no layer state: '", it.key(), "'");
-        by_path[it.key()]->set_rng_state(it.value().template get<std::string>());
-      }
-    });
-  }
+  void restore(const SafetensorsFile& f) { detail::ModelFile::restore(*this, f); }
   /// {"class_name": ..., "config": ..., "build_config": {"input_shape": [...]}}: how a model
   /// file (or an enclosing model's config) describes this model.
   Json spec() const {
@@ -575,6 +499,8 @@ class Model {
   std::optional<Shape> build_input_shape_;
   int epoch_ = 0;
   bool optimizer_built_ = false;
+
+  friend struct detail::ModelFile;
 };
 
 }  // namespace lamina

@@ -10,6 +10,9 @@
 #include "lamina/core/config.hpp"
 #include "lamina/core/error.hpp"
 #include "lamina/io/safetensors.hpp"
+#include "lamina/layers/layer.hpp"
+#include "lamina/losses/losses.hpp"
+#include "lamina/optimizers/registry.hpp"
 #include "lamina/version.hpp"
 
 namespace lamina {
@@ -114,33 +117,130 @@ void assign_weights(M& model, const SafetensorsFile& f) {
   }
 }
 
-/// Restores the optimizer's state (after the model was compiled from the file): the step count
-/// and, for each parameter, its state tensors "optimizer/<weight>/<slot>".
-template <class M>
-void assign_optimizer_state(M& model, const SafetensorsFile& f, const Json& state) {
-  auto& optimizer = model.optimizer();
-  const auto& parameters = optimizer.parameters();
-  std::map<const void*, std::string> path_of;
-  for (const auto& [path, variable] : model.named_weights()) path_of[variable.node().get()] = path;
-  ConfigReader r(state, "training_state");
-  optimizer.set_iterations(r.get<std::int64_t>("optimizer_iterations"));
-  r.get<Json>("epoch");
-  r.get<Json>("rng");
-  r.finish();
-  for (std::size_t i = 0; i < parameters.size(); ++i) {
-    const std::string& path = path_of.at(parameters[i].node().get());
-    for (auto& [slot, tensor] : optimizer.state_tensors(i)) {
-      const std::string name = kOptimizerPrefix + path + "/" + slot;
-      check<IoError>(f.contains(name), f.label(), ": the optimizer state '", name,
-                     "' is not in the file");
-      check<IoError>(f.entry(name).shape == tensor.shape(), f.label(), ": optimizer state '", name,
-                     "' has shape ", f.entry(name).shape, " in the file but ", tensor.shape(),
-                     " in the model");
-      using T = typename M::value_type;
-      tensor.assign(f.template tensor<T>(name));
+/// Model::save and Model::restore (a friend of Model, so that the file format lives here).
+struct ModelFile {
+  template <class M>
+  static void save(const M& model, const std::string& path, const SaveOptions& options) {
+    check<ValueError>(!model.class_name().empty(), model.name_,
+                      ": save() needs to record the architecture, and this model class has no "
+                      "class_name(); override class_name() and get_config() and "
+                      "register_model() a factory, or use save_weights()");
+    check<ValueError>(model.build_input_shape_.has_value(), model.name_,
+                      ": save() needs a built model; call build(input_shape) or fit() first");
+    SafetensorsWriter w;
+    write_format_metadata<typename M::value_type>(w, "model");
+    w.set_metadata("model_config", model.spec().dump());
+    const auto weights = model.named_weights();
+    for (const auto& [name, variable] : weights) w.add(name, variable.value());
+    if (model.compiled()) {
+      w.set_metadata(
+          "compile_config",
+          Json{{"optimizer",
+                {{"class_name", model.optimizer_->class_name()},
+                 {"config", model.optimizer_->get_config()}}},
+               {"loss", {{"name", model.loss_->name()}, {"config", model.loss_->get_config()}}},
+               {"metrics", model.metric_names_}}
+              .dump());
+    }
+    if (!options.include_optimizer || !model.compiled() || !model.optimizer_built_) {
+      w.write(path);
+      return;
+    }
+    Json rng = Json::object();
+    for (const auto& [name, layer] : model.layer_paths()) {
+      const std::string state = layer->rng_state();
+      if (!state.empty()) rng[name] = state;
+    }
+    auto& optimizer = *model.optimizer_;
+    w.set_metadata("training_state", Json{{"epoch", model.epoch_},
+                                          {"optimizer_iterations", optimizer.iterations()},
+                                          {"rng", rng}}
+                                         .dump());
+    const auto paths = paths_by_node(weights);
+    const auto& parameters = optimizer.parameters();
+    for (std::size_t i = 0; i < parameters.size(); ++i) {
+      for (const auto& [slot, tensor] : optimizer.state_tensors(i))
+        w.add(kOptimizerPrefix + paths.at(parameters[i].node().get()) + "/" + slot, tensor);
+    }
+    w.write(path);
+  }
+
+  template <class M>
+  static void restore(M& model, const SafetensorsFile& f) {
+    using T = typename M::value_type;
+    in_file(f.label(), [&] {
+      assign_weights(model, f);
+      const Json compile_config = metadata_json(f, "compile_config");
+      if (compile_config.is_null()) return;
+      ConfigReader r(compile_config, "compile_config");
+      ConfigReader o(r.get<Json>("optimizer"), "compile_config optimizer");
+      auto optimizer =
+          optimizer_from_config<T>(o.get<std::string>("class_name"), o.get<Json>("config"));
+      o.finish();
+      ConfigReader l(r.get<Json>("loss"), "compile_config loss");
+      auto loss = make_loss<T>(l.get<std::string>("name"), l.get<Json>("config", Json::object()));
+      l.finish();
+      std::vector<std::string> metrics;
+      for (const Json& m : r.get<Json>("metrics", Json::array())) {
+        check<ValueError>(m.is_string(), "compile_config: a metric is not a name: ", m.dump());
+        metrics.push_back(m.get<std::string>());
+      }
+      r.finish();
+      model.compile(*optimizer, *loss, metrics);
+
+      const Json state = metadata_json(f, "training_state");
+      if (state.is_null()) return;
+      ConfigReader s(state, "training_state");
+      const auto iterations = s.get<std::int64_t>("optimizer_iterations");
+      const auto epoch = s.get<int>("epoch");
+      const Json rng = s.get<Json>("rng");
+      s.finish();
+      check<ValueError>(epoch >= 0, "training_state: epoch must be non-negative, got ", epoch);
+      check<ValueError>(rng.is_object(), "training_state: rng must be an object, got ", rng.dump());
+      model.optimizer_->build(model.trainable_variables());
+      model.optimizer_built_ = true;
+      model.optimizer_->set_iterations(iterations);
+      assign_optimizer_state(model, f);
+      model.epoch_ = epoch;
+      std::map<std::string, Layer<T>*> by_path;
+      for (const auto& [path, layer] : model.layer_paths()) by_path[path] = layer;
+      for (auto it = rng.begin(); it != rng.end(); ++it) {
+        check<ValueError>(by_path.count(it.key()) && it.value().is_string(),
+                          "training_state: rng names no layer state: '", it.key(), "'");
+        by_path[it.key()]->set_rng_state(it.value().template get<std::string>());
+      }
+    });
+  }
+
+ private:
+  template <class Weights>
+  static std::map<const void*, std::string> paths_by_node(const Weights& weights) {
+    std::map<const void*, std::string> out;
+    for (const auto& [path, variable] : weights) out[variable.node().get()] = path;
+    return out;
+  }
+
+  /// The optimizer's state tensors "optimizer/<weight>/<slot>" for each parameter.
+  template <class M>
+  static void assign_optimizer_state(M& model, const SafetensorsFile& f) {
+    using T = typename M::value_type;
+    auto& optimizer = *model.optimizer_;
+    const auto paths = paths_by_node(model.named_weights());
+    const auto& parameters = optimizer.parameters();
+    for (std::size_t i = 0; i < parameters.size(); ++i) {
+      const std::string& path = paths.at(parameters[i].node().get());
+      for (auto& [slot, tensor] : optimizer.state_tensors(i)) {
+        const std::string name = kOptimizerPrefix + path + "/" + slot;
+        check<IoError>(f.contains(name), f.label(), ": the optimizer state '", name,
+                       "' is not in the file");
+        check<IoError>(f.entry(name).shape == tensor.shape(), f.label(), ": optimizer state '",
+                       name, "' has shape ", f.entry(name).shape, " in the file but ",
+                       tensor.shape(), " in the model");
+        tensor.assign(f.template tensor<T>(name));
+      }
     }
   }
-}
+};
 
 }  // namespace detail
 

@@ -75,7 +75,7 @@ std::shared_ptr<Model<T>> model_from_spec(const Json& spec) {
 /// when saved, its compile settings, optimizer state, epoch and random state, so that it
 /// predicts bit for bit as the saved model did and resumes training exactly. Every problem with
 /// the file is an IoError naming it and what is wrong; so is a config whose layers would
-/// allocate more than 1 GiB plus four times the file's size (AllocationLimit), which no file
+/// allocate more than 1 GiB plus four times the file's size (detail::AllocationLimit), which no file
 /// holding those weights could ask for.
 template <class T>
 std::shared_ptr<Model<T>> load_model(const SafetensorsFile& f) {
@@ -86,7 +86,7 @@ std::shared_ptr<Model<T>> load_model(const SafetensorsFile& f) {
                  "model in code and call load_weights)");
   std::size_t file_bytes = 0;
   for (const auto& e : f.entries()) file_bytes += e.end - e.begin;
-  const AllocationLimit limit((std::size_t{1} << 30) + 4 * file_bytes);
+  const detail::AllocationLimit limit((std::size_t{1} << 30) + 4 * file_bytes);
   std::shared_ptr<Model<T>> model =
       detail::in_file(f.label(), [&] { return model_from_spec<T>(spec); });
   model->restore(f);
