@@ -164,6 +164,8 @@ inline int save_prediction_grid(const std::string& path, const Tensor<float>& im
 inline Logs report_classifier(Model<float>& model, const ExampleOptions& options,
                               const ByteTensor& x_test, const Tensor<float>& y_test,
                               const ByteTensor& images_test) {
+  // A model file saved without compile settings (e.g. converted from PyTorch without --loss).
+  if (!model.compiled()) model.compile("adam", "sparse_categorical_crossentropy", {"accuracy"});
   const Logs test = model.evaluate(x_test, y_test, {.batch_size = 256});
   std::cout << "Test loss: " << test.at("loss") << ", test accuracy: " << test.at("accuracy")
             << "\n";
