@@ -278,50 +278,57 @@ Variable<T> conv2d(const Variable<T>& x, const Variable<T>& kernel, const Variab
       [plan, act, has_bias = bias != nullptr, yv = std::move(kept), xv = x.value(),
        kv = kernel.value()](const Tensor<T>& g, autograd::Gradients<T>& grads) {
         // Y = act(Z), Z = P K + b  =>  dZ = dY act'(Z),  db = sum over rows of dZ,  dK = Pᵀ dZ,
-        // dP = dZ Kᵀ,  dX = col2im(dP) (the adjoint of im2col). db and dK sum over the pieces,
-        // each thread into its own partial sums.
+        // dP = dZ Kᵀ,  dX = col2im(dP) (the adjoint of im2col). db and dK sum over the images:
+        // each part of the batch into its own partial sums, added in part order, so that the
+        // bits do not depend on which thread ran which part.
         const index_t depth = plan.depth, filters = plan.filters, batch = plan.w.batch;
         const bool want_x = grads.wants(0), want_k = grads.wants(1);
         const bool want_b = has_bias && grads.wants(2);
-        const int threads = parallel_threads(batch, plan.grain, plan.threads);
-        // Per thread: dK [depth, filters] then db [filters].
+        const index_t part_size = split_grain(batch, plan.threads, 1);
+        // Per part: dK [depth, filters] then db [filters].
         const index_t part = (depth + 1) * filters;
-        Tensor<T> partial = want_k || want_b ? Tensor<T>({threads, part}) : Tensor<T>();
+        Tensor<T> partial =
+            want_k || want_b ? Tensor<T>::empty({part_count(batch, part_size), part}) : Tensor<T>();
         Tensor<T> dx = want_x ? Tensor<T>::empty(xv.shape()) : Tensor<T>();
         const auto k = matrix(kv.data(), depth, filters);
-        parallel_for(batch, plan.grain, plan.threads, [&](index_t n0, index_t n1, int thread) {
-          const index_t rows = (n1 - n0) * plan.pixels, offset = n0 * plan.pixels * filters;
-          const T* dz = g.data() + offset;
-          T* sums = want_k || want_b ? partial.data() + thread * part : nullptr;
-          if (act != Pointwise::linear) {
-            T* buf = scratch<T>(2, rows * filters);
-            bias_activation_backward(dz, yv.data() + offset, buf, rows * filters, act);
-            dz = buf;
-          }
-          if (want_b) add_column_sums(dz, rows, filters, sums + depth * filters);
-          const auto dzm = matrix(dz, rows, filters);
-          if (want_k) {
-            matrix(sums, depth, filters).noalias() +=
-                matrix(plan.patches(xv.data(), n0, n1, 0), rows, depth).transpose() * dzm;
-          }
-          if (want_x) {
-            T* dxn = dx.data() + n0 * plan.image_size();
-            if (plan.pointwise) {
-              matrix(dxn, rows, depth).noalias() = dzm * k.transpose();
-            } else {
-              T* dp = scratch<T>(1, rows * depth);
-              matrix(dp, rows, depth).noalias() = dzm * k.transpose();
-              col2im(dp, plan.piece(n0, n1), dxn);
-            }
-          }
-        });
+        parallel_for_parts(
+            batch, part_size, plan.grain, plan.threads, [&](index_t n0, index_t n1, index_t p) {
+              const index_t rows = (n1 - n0) * plan.pixels, offset = n0 * plan.pixels * filters;
+              const bool first = n0 == p * part_size;  // the part's first piece starts its sums
+              const T* dz = g.data() + offset;
+              T* sums = want_k || want_b ? partial.data() + p * part : nullptr;
+              if (act != Pointwise::linear) {
+                T* buf = scratch<T>(2, rows * filters);
+                bias_activation_backward(dz, yv.data() + offset, buf, rows * filters, act);
+                dz = buf;
+              }
+              if (want_b) {
+                if (first) std::fill_n(sums + depth * filters, filters, T(0));
+                add_column_sums(dz, rows, filters, sums + depth * filters);
+              }
+              const auto dzm = matrix(dz, rows, filters);
+              if (want_k) {
+                const auto pm = matrix(plan.patches(xv.data(), n0, n1, 0), rows, depth);
+                if (first)
+                  matrix(sums, depth, filters).noalias() = pm.transpose() * dzm;
+                else
+                  matrix(sums, depth, filters).noalias() += pm.transpose() * dzm;
+              }
+              if (want_x) {
+                T* dxn = dx.data() + n0 * plan.image_size();
+                if (plan.pointwise) {
+                  matrix(dxn, rows, depth).noalias() = dzm * k.transpose();
+                } else {
+                  T* dp = scratch<T>(1, rows * depth);
+                  matrix(dp, rows, depth).noalias() = dzm * k.transpose();
+                  col2im(dp, plan.piece(n0, n1), dxn);
+                }
+              }
+            });
         if (want_x) grads.add(0, std::move(dx));
         if (!want_k && !want_b) return;
         T* sum = partial.data();
-        for (int t = 1; t < threads; ++t) {
-          const T* p = partial.data() + t * part;
-          for (index_t i = 0; i < part; ++i) sum[i] += p[i];
-        }
+        sum_parts(sum, partial.dim(0), part);
         if (want_k) {
           Tensor<T> dk = Tensor<T>::empty(kv.shape());
           std::copy_n(sum, depth * filters, dk.data());

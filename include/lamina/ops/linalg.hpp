@@ -213,20 +213,21 @@ Variable<T> dense(const Variable<T>& x, const Variable<T>& kernel, const Variabl
         const int ew_threads =
             threads_for(static_cast<double>(rows) * static_cast<double>(units) * kElementwiseWork);
         const index_t ew_grain = split_grain(rows, ew_threads);
-        const int used = parallel_threads(rows, ew_grain, ew_threads);
-        Tensor<T> db_parts = want_b ? Tensor<T>({used, units}) : Tensor<T>();
+        // db: one partial sum per row block, added in block order (reproducible bits).
+        Tensor<T> db_parts = want_b ? Tensor<T>({part_count(rows, ew_grain), units}) : Tensor<T>();
         // dZ and db row block by row block; then dX and dW, each a GEMM split its own way (dX
         // by columns when it is wide, so that no thread packs all of W).
         if (act != Pointwise::linear || want_b) {
-          parallel_for(rows, ew_grain, ew_threads, [&](index_t r0, index_t r1, int thread) {
-            const index_t count = r1 - r0;
-            if (act != Pointwise::linear)
-              bias_activation_backward(g.data() + r0 * units, yv.data() + r0 * units,
-                                       dz.data() + r0 * units, count * units, act);
-            if (want_b)
-              add_column_sums(dz.data() + r0 * units, count, units,
-                              db_parts.data() + thread * units);
-          });
+          parallel_for_parts(
+              rows, ew_grain, ew_grain, ew_threads, [&](index_t r0, index_t r1, index_t part) {
+                const index_t count = r1 - r0;
+                if (act != Pointwise::linear)
+                  bias_activation_backward(g.data() + r0 * units, yv.data() + r0 * units,
+                                           dz.data() + r0 * units, count * units, act);
+                if (want_b)
+                  add_column_sums(dz.data() + r0 * units, count, units,
+                                  db_parts.data() + part * units);
+              });
         }
         if (want_x)
           gemm(matrix(dx.data(), rows, in), matrix(dz.data(), rows, units),
@@ -240,9 +241,8 @@ Variable<T> dense(const Variable<T>& x, const Variable<T>& kernel, const Variabl
         }
         if (want_b) {
           Tensor<T> db = Tensor<T>::empty({units});
+          sum_parts(db_parts.data(), db_parts.dim(0), units);
           std::copy_n(db_parts.data(), units, db.data());
-          for (int t = 1; t < used; ++t)
-            for (index_t c = 0; c < units; ++c) db.data()[c] += db_parts.data()[t * units + c];
           grads.add(2, std::move(db));
         }
       });

@@ -74,10 +74,11 @@ class SerialEigen {
 
 /// Calls f(begin, end, thread) for consecutive pieces [begin, end) of [0, n), each at most
 /// `grain` long, on up to `threads` threads (from threads_for), where `thread` in
-/// [0, parallel_threads(n, grain, threads)) is the calling thread's index (for per-thread
-/// accumulators). Pieces are handed out one at a time, so a thread the OS delays does not hold
-/// up the others. f runs concurrently on disjoint pieces and must not throw (an exception
-/// cannot leave an OpenMP region). Eigen runs serially inside f.
+/// [0, parallel_threads(n, grain, threads)) is the calling thread's index. Pieces are handed
+/// out one at a time, so a thread the OS delays does not hold up the others; which pieces a
+/// thread gets therefore changes from run to run, so per-thread partial sums would make results
+/// irreproducible: reductions use parallel_for_parts. f runs concurrently on disjoint pieces and
+/// must not throw (an exception cannot leave an OpenMP region). Eigen runs serially inside f.
 template <class F>
 void parallel_for(index_t n, index_t grain, int threads, F&& f) {
   if (n <= 0) return;
@@ -118,6 +119,39 @@ inline index_t split_grain(index_t extent, int threads, index_t multiple = 16,
   if (threads <= 1) return std::max<index_t>(extent, 1);
   const index_t pieces = per_thread * static_cast<index_t>(threads);
   return ((extent + pieces - 1) / pieces + multiple - 1) / multiple * multiple;
+}
+
+/// Calls f(begin, end, part) on consecutive pieces [begin, end) of [0, n), each at most `grain`
+/// long, grouped into parts of `part_size` items: part p is [p * part_size, (p + 1) * part_size)
+/// (the last one shorter), there are ceil(n / part_size) of them, and the pieces of one part run
+/// on one thread, in order. A reduction that accumulates each part into its own partial sum and
+/// then combines the partials in part order (sum_parts) gets the same bits whichever thread runs
+/// which part: the split depends on n, part_size and grain only, never on scheduling. Parts are
+/// handed out one at a time, as in parallel_for. `threads` as in parallel_for.
+template <class F>
+void parallel_for_parts(index_t n, index_t part_size, index_t grain, int threads, F&& f) {
+  part_size = std::max<index_t>(part_size, 1);
+  grain = std::max<index_t>(grain, 1);
+  parallel_for(n, part_size, threads, [&](index_t begin, index_t end, int) {
+    const index_t part = begin / part_size;
+    for (index_t b = begin; b < end; b += grain) f(b, std::min(end, b + grain), part);
+  });
+}
+
+/// The number of parts parallel_for_parts(n, part_size, ...) uses.
+inline index_t part_count(index_t n, index_t part_size) {
+  part_size = std::max<index_t>(part_size, 1);
+  return n <= 0 ? 0 : n / part_size + (n % part_size != 0);
+}
+
+/// parts[0, len) = the sum of the `count` partials parts[p * len, (p + 1) * len), added in part
+/// order (so that the result does not depend on which thread computed which partial).
+template <class T>
+void sum_parts(T* parts, index_t count, index_t len) {
+  for (index_t p = 1; p < count; ++p) {
+    const T* src = parts + p * len;
+    for (index_t i = 0; i < len; ++i) parts[i] += src[i];
+  }
 }
 
 /// Pieces per thread of a split GEMM: every piece packs the whole of the operand that is not
