@@ -33,6 +33,14 @@ class IoError : public Error {
   using Error::Error;
 };
 
+/// A loss or gradient that became infinite or NaN during training, or non-finite values in data
+/// that must be finite. Training throws it before the optimizer step, so the weights are left as
+/// they were before the step that failed.
+class NonFiniteError : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 
 /// Concatenates the streamable arguments into one string.

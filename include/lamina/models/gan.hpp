@@ -80,7 +80,7 @@ class GAN {
     std::ostream& out = options.output ? *options.output : std::cout;
     Generator gen(options.seed);
     const index_t n = x.dim(0);
-    const index_t steps = (n + options.batch_size - 1) / options.batch_size;
+    const index_t steps = detail::batch_count(n, options.batch_size);
     std::vector<index_t> order(static_cast<std::size_t>(n));
     History history;
     for (int epoch = 0; epoch < options.epochs; ++epoch) {
@@ -93,12 +93,9 @@ class GAN {
         const index_t begin = step * options.batch_size,
                       end = std::min(n, begin + options.batch_size);
         const Logs batch =
-            train_step(detail::gather_rows(x, order, begin, end), options.label_smoothing, gen);
-        for (const auto& [key, value] : batch) {
-          check(std::isfinite(value), "GAN: ", key, " became ", value, " at epoch ", epoch + 1,
-                ", batch ", step + 1, " of ", steps, "; training stopped");
-          sums[key] += value;
-        }
+            step_on(detail::gather_rows(x, order, begin, end), options.label_smoothing, gen,
+                    {"GAN", epoch + 1, step + 1, steps});
+        for (const auto& [key, value] : batch) sums[key] += value;
         for (const auto& [key, value] : sums) logs[key] = value / double(step + 1);
         bar.update(step + 1, logs);
       }
@@ -110,8 +107,25 @@ class GAN {
   }
 
   /// One discriminator update then one generator update on a batch of real samples; returns
-  /// that batch's d_loss, g_loss, d_real and d_fake.
+  /// that batch's d_loss, g_loss, d_real and d_fake. A non-finite loss or gradient throws
+  /// NonFiniteError before the update it would have corrupted: a bad d_loss leaves both parts as
+  /// they were; a bad g_loss leaves the generator as it was (the discriminator's update of this
+  /// batch, which was finite, stays).
   Logs train_step(const Tensor<T>& real, double label_smoothing, Generator& gen) {
+    return step_on(real, label_smoothing, gen, {"GAN: train_step"});
+  }
+
+  /// n samples G(z) for z drawn from N(0, 1) with `seed`, in inference mode.
+  Tensor<T> sample(index_t n, std::uint64_t seed = 0) {
+    check<ValueError>(n > 0, "GAN: sample needs n > 0, got ", n);
+    Generator gen(seed);
+    return generator_->predict(latent(n, gen));
+  }
+
+ private:
+  /// train_step, with `where` naming the step in errors.
+  Logs step_on(const Tensor<T>& real, double label_smoothing, Generator& gen,
+               const detail::StepPlace& where) {
     const index_t b = real.dim(0);
     const BinaryCrossentropy<T> bce({.from_logits = true});
     const Tensor<T> real_labels = Tensor<T>::full({b, 1}, T(1.0 - label_smoothing));
@@ -119,6 +133,7 @@ class GAN {
     const Tensor<T> ones = Tensor<T>::ones({b, 1});
     generator_->set_training(true);
     discriminator_->set_training(true);
+    const Restore modes{*this};  // inference mode again when the step ends, also by an error
 
     // Discriminator: real towards 1 (or 1 - smoothing), fakes towards 0; G is not differentiated.
     Tensor<T> fake;
@@ -130,32 +145,33 @@ class GAN {
     const Variable<T> real_logits = logits(Variable<T>(real));
     const Variable<T> fake_logits = logits(Variable<T>(fake));
     Variable<T> d_loss = add(bce(real_logits, real_labels), bce(fake_logits, fake_labels));
+    detail::check_finite_loss(double(d_loss.item()), where, "d_loss");
     d_loss.backward();
+    detail::check_finite_gradients(discriminator_->layers(), where);
     d_optimizer_->step();
 
     // Generator: the non-saturating loss -log D(G(z)), i.e. fakes labelled real.
     g_optimizer_->zero_grad();
     Variable<T> g_loss = bce(logits(generator_->call(Variable<T>(latent(b, gen)))), ones);
+    detail::check_finite_loss(double(g_loss.item()), where, "g_loss");
     g_loss.backward();
-    g_optimizer_->step();
     d_optimizer_->zero_grad();  // D's gradients from the G step are not used
-
-    generator_->set_training(false);
-    discriminator_->set_training(false);
+    detail::check_finite_gradients(generator_->layers(), where);
+    g_optimizer_->step();
     return {{"d_loss", double(d_loss.item())},
             {"g_loss", double(g_loss.item())},
             {"d_real", mean_probability(real_logits)},
             {"d_fake", mean_probability(fake_logits)}};
   }
 
-  /// n samples G(z) for z drawn from N(0, 1) with `seed`, in inference mode.
-  Tensor<T> sample(index_t n, std::uint64_t seed = 0) {
-    check<ValueError>(n > 0, "GAN: sample needs n > 0, got ", n);
-    Generator gen(seed);
-    return generator_->predict(latent(n, gen));
-  }
-
- private:
+  /// Switches both parts back to inference mode when a step ends, normally or by an error.
+  struct Restore {
+    GAN& gan;
+    ~Restore() {
+      gan.generator_->set_training(false);
+      gan.discriminator_->set_training(false);
+    }
+  };
   Tensor<T> latent(index_t n, Generator& gen) const {
     return Tensor<T>::normal({n, latent_dim_}, T(0), T(1), gen);
   }

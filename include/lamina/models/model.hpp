@@ -21,6 +21,7 @@
 #include "lamina/models/history.hpp"
 #include "lamina/models/model_file.hpp"
 #include "lamina/models/progress.hpp"
+#include "lamina/models/step_check.hpp"
 #include "lamina/models/summary.hpp"
 #include "lamina/ops/activation.hpp"
 
@@ -235,7 +236,7 @@ class Model {
     if (validation) check_targets(validation->first, validation->second);
 
     const index_t n = x_train.shape()[0];
-    const index_t steps = (n + options.batch_size - 1) / options.batch_size;
+    const index_t steps = detail::batch_count(n, options.batch_size);
     std::vector<index_t> order(static_cast<std::size_t>(n));
     History history;
     for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
@@ -252,10 +253,7 @@ class Model {
         const index_t end = std::min(n, begin + options.batch_size);
         const Tensor<T> xb = x_train.gather(order, begin, end);
         const Tensor<T> yb = detail::gather_rows(y_train, order, begin, end);
-        const double batch_loss = train_step(xb, yb);
-        check(std::isfinite(batch_loss), "fit: the loss became ", batch_loss, " at epoch ",
-              epoch + 1, ", batch ", step + 1, " of ", steps,
-              "; training stopped (lower the learning rate or check the data)");
+        const double batch_loss = train_step(xb, yb, {"fit", epoch + 1, step + 1, steps});
         loss_sum += batch_loss * double(end - begin);
         logs = metric_logs(loss_sum / double(end));
         bar.update(step + 1, logs);
@@ -266,6 +264,7 @@ class Model {
              evaluate_batches("fit (validation)", validation->first, validation->second,
                               {.batch_size = options.batch_size}))
           logs["val_" + key] = value;
+        check_validation_loss(logs["val_loss"], epoch + 1, validation->first, validation->second);
       }
       bar.finish(logs);
       history.append(logs);
@@ -281,7 +280,7 @@ class Model {
     check_data("train_on_batch", x, y);
     prepare(x.shape());
     set_training(true);
-    const double loss = train_step(x.batch(0, x.shape()[0]), y);
+    const double loss = train_step(x.batch(0, x.shape()[0]), y, {"train_on_batch"});
     set_training(false);
     return loss;
   }
@@ -429,7 +428,7 @@ class Model {
     set_training(false);
     reset_metrics();
     const index_t n = x.shape()[0];
-    const index_t steps = (n + options.batch_size - 1) / options.batch_size;
+    const index_t steps = detail::batch_count(n, options.batch_size);
     ProgressBar bar(steps, options.verbose, options.output ? *options.output : std::cout);
     double loss_sum = 0.0;
     Logs logs;
@@ -470,14 +469,38 @@ class Model {
   double forward_loss(const Tensor<T>& x, const Tensor<T>& y) {
     return double(loss_of(x, y).item());
   }
-  double train_step(const Tensor<T>& x, const Tensor<T>& y) {
+  /// One optimisation step. A non-finite loss or gradient throws NonFiniteError naming
+  /// `where` (and the weight) before the optimizer step, so the weights stay as they were.
+  double train_step(const Tensor<T>& x, const Tensor<T>& y, const detail::StepPlace& where) {
     optimizer_->zero_grad();
     Variable<T> loss = loss_of(x, y);
     const double value = double(loss.item());
-    if (!std::isfinite(value)) return value;
+    detail::check_finite_loss(value, where);
     loss.backward();
+    detail::check_finite_gradients(layers(), where);
     optimizer_->step();
     return value;
+  }
+  /// Throws NonFiniteError when fit's validation loss is not finite, naming the first
+  /// non-finite value of the validation data if there is one.
+  static void check_validation_loss(double loss, int epoch, const ModelInput<T>& x,
+                                    const Tensor<T>& y) {
+    if (std::isfinite(loss)) [[likely]]
+      return;
+    const Tensor<T> xs = x.batch(0, x.shape()[0]);
+    const index_t in_x = detail::first_non_finite(xs.data(), xs.size());
+    const index_t in_y = detail::first_non_finite(y.data(), y.size());
+    const Tensor<T>& data = in_x >= 0 ? xs : y;
+    const index_t at = in_x >= 0 ? in_x : in_y;
+    if (at >= 0)
+      detail::fail<NonFiniteError>(
+          "fit: the validation loss became ", detail::non_finite_name(loss), " at epoch ", epoch,
+          ": validation ", in_x >= 0 ? "x" : "y", " holds ",
+          detail::non_finite_name(double(data.data()[at])), " in sample ",
+          at / (data.size() / data.dim(0)), " (check the validation data)");
+    detail::fail<NonFiniteError>("fit: the validation loss became ", detail::non_finite_name(loss),
+                                 " at epoch ", epoch,
+                                 " (the validation data is finite; the model's outputs are not)");
   }
   void reset_metrics() {
     for (auto& m : metrics_) m->reset();
