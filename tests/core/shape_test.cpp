@@ -22,6 +22,26 @@ TEST(Shape, RankAndNumel) {
   EXPECT_EQ(Shape(std::vector<index_t>{5, 6}).numel(), 30);
 }
 
+TEST(Shape, SizesWhoseProductOverflowsAreAShapeError) {
+  // Issue 15, finding 3: [2^32 - 1, 2^32 - 1, 0] has no elements, but its sizes' product (and a
+  // stride of [7, 0, 2^32 - 1, 2^32 - 1]) overflows index_t.
+  constexpr index_t k = (index_t{1} << 32) - 1;
+  expect_error<ShapeError>([] { Shape{k, k, 0}; }, {"Shape: sizes [4294967295, 4294967295, 0]"});
+  expect_error<ShapeError>(
+      [] {
+        Shape(std::vector<index_t>{7, 0, k, k});
+      },
+      {"[7, 0, 4294967295, 4294967295]", "9223372036854775807"});
+  expect_error<ShapeError>([] { Shape{index_t{1} << 62, 2}; }, {"Shape"});
+  EXPECT_EQ((Shape{index_t{1} << 62, 1}).numel(), index_t{1} << 62);
+  EXPECT_EQ((Shape{7, 0, 3}).numel(), 0);
+  EXPECT_EQ((Shape{-1, 4}).numel(), -4);  // reshape's placeholder size stays allowed
+  // A size changed in place is checked when the count is taken.
+  Shape s{2, 2};
+  s[0] = index_t{1} << 62;
+  expect_error<ShapeError>([&] { (void)s.numel(); }, {"Shape"});
+}
+
 TEST(Shape, RowMajorStrides) {
   EXPECT_EQ(Shape{}.strides(), std::vector<index_t>{});
   EXPECT_EQ((Shape{5}).strides(), (std::vector<index_t>{1}));

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -255,6 +256,123 @@ TEST(ReadIdx, CorruptGzipData) {
   } catch (const IoError& e) {
     EXPECT_NE(std::string(e.what()).find(dir + "/corrupt.gz"), std::string::npos) << e.what();
   }
+}
+
+// ---- checked arithmetic and checked gzip (issue 15, findings 3 and 5) --------------------------
+
+/// `bytes` as one gzip member, compressed in memory at zlib `level`.
+Bytes gzip_bytes(const Bytes& bytes, int level = Z_BEST_COMPRESSION) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  Bytes out(deflateBound(&zs, static_cast<uLong>(bytes.size())));
+  zs.next_in = const_cast<Bytef*>(bytes.data());
+  zs.avail_in = static_cast<uInt>(bytes.size());
+  zs.next_out = out.data();
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+std::span<const std::uint8_t> span_of(const Bytes& b) { return {b.data(), b.size()}; }
+
+constexpr std::uint32_t kMax32 = 0xFFFFFFFFu;
+
+TEST(ReadIdx, DimensionsWhoseProductOverflowsAreRejected) {
+  // Finding 3: the product of the nonzero dimensions overflows 64 bits; a zero dimension, at
+  // the end or in the middle, must not hide it.
+  for (const std::vector<std::uint32_t>& dims : {std::vector<std::uint32_t>{kMax32, kMax32, 0},
+                                                 {7, 0, kMax32, kMax32},
+                                                 {kMax32, kMax32, kMax32}}) {
+    const Bytes file = idx_header(0x08, dims);
+    expect_error<IoError>([&] { read_idx<float>(span_of(file)); },
+                          {"IDX data in memory", "dimensions [", "are too large", "2^34"});
+    expect_error<IoError>([&] { read_idx_bytes(span_of(file)); }, {"are too large"});
+  }
+  // Zero elements with small dimensions are a valid (empty) file.
+  const Bytes empty = idx_header(0x08, {7, 0, 3});
+  EXPECT_EQ(read_idx<float>(span_of(empty)).shape(), (Shape{7, 0, 3}));
+}
+
+TEST(ReadIdx, AHeaderAskingForMoreThanTheLimitNamesTheSize) {
+  // 2^36 bytes of doubles: an IoError naming the size, not std::bad_alloc.
+  const Bytes doubles = idx_header(0x0E, {1u << 16, 1u << 17});
+  expect_error<IoError>([&] { read_idx<float>(span_of(doubles)); },
+                        {"[65536, 131072] of 64-bit floats are too large", "68719476736 bytes"});
+  // 2^33 bytes as ubyte pass the limit, but read_idx<double> would make 2^36 bytes of them.
+  const Bytes bytes = idx_header(0x08, {1u << 16, 1u << 17});
+  expect_error<IoError>([&] { read_idx<double>(span_of(bytes)); },
+                        {"8589934592 bytes of data", "68719476736 bytes as a tensor"});
+  // Within the limit, memory follows the data present: a short file is reported as truncated.
+  expect_error<IoError>([&] { read_idx_bytes(span_of(bytes)); },
+                        {"truncated", "expected 8589934592 bytes", "got 0"});
+}
+
+TEST(ReadIdx, ReadsFromMemoryAsFromAFile) {
+  const std::string dir = temp_dir();
+  const Bytes file = concat(idx_header(0x0B, {2, 1}), {0xFF, 0xFE, 0x01, 0x00});
+  write_raw(dir + "/raw", file);
+  const Tensor<float> from_file = read_idx<float>(dir + "/raw");
+  EXPECT_EQ(read_idx<float>(span_of(file)).to_vector(), from_file.to_vector());
+  EXPECT_EQ(read_idx<float>(span_of(gzip_bytes(file))).to_vector(), from_file.to_vector());
+  const Bytes labels = concat(idx_header(0x08, {3}), {1, 2, 3});
+  EXPECT_EQ(read_idx_bytes(span_of(gzip_bytes(labels))).size(), 3);
+}
+
+TEST(ReadIdx, GzipMembersMayFollowOneAnother) {
+  const Bytes file = concat(idx_header(0x08, {6}), {1, 2, 3, 4, 5, 6});
+  const Bytes two = concat(gzip_bytes(Bytes(file.begin(), file.begin() + 7)),
+                           gzip_bytes(Bytes(file.begin() + 7, file.end())));
+  EXPECT_EQ(read_idx<float>(span_of(two)).to_vector(), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  const std::string path = temp_dir() + "/two.gz";
+  write_raw(path, two);
+  EXPECT_EQ(read_idx<float>(path).to_vector(), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+}
+
+TEST(ReadIdx, GzipWithoutItsTrailerIsTruncated) {
+  const Bytes whole = gzip_bytes(concat(idx_header(0x08, {4}), {1, 2, 3, 4}));
+  for (std::size_t cut : {4u, 8u}) {  // the length, then the CRC32 and the length
+    const Bytes file(whole.begin(), whole.end() - static_cast<std::ptrdiff_t>(cut));
+    expect_error<IoError>([&] { read_idx<float>(span_of(file)); },
+                          {"truncated gzip stream", "CRC32 and length trailer"});
+    const std::string path = temp_dir() + "/cut.gz";
+    write_raw(path, file);
+    expect_error<IoError>([&] { read_idx<float>(path); }, {path, "truncated gzip stream"});
+  }
+}
+
+TEST(ReadIdx, GzipFollowedByGarbageIsRejected) {
+  const Bytes whole = gzip_bytes(concat(idx_header(0x08, {4}), {1, 2, 3, 4}));
+  for (const Bytes& garbage : {Bytes{0}, Bytes{'x', 'y', 'z'}, Bytes(1000, 0), Bytes{0x1f}}) {
+    const Bytes file = concat(whole, garbage);
+    expect_error<IoError>([&] { read_idx<float>(span_of(file)); },
+                          {"trailing data after the gzip stream"});
+    const std::string path = temp_dir() + "/garbage.gz";
+    write_raw(path, file);
+    expect_error<IoError>([&] { read_idx_bytes(path); },
+                          {path, "trailing data after the gzip stream"});
+  }
+}
+
+TEST(ReadIdx, GzipWithABadCrcOrLengthIsCorrupt) {
+  const Bytes whole = gzip_bytes(concat(idx_header(0x08, {4}), {1, 2, 3, 4}));
+  Bytes crc = whole, length = whole;
+  crc[crc.size() - 8] ^= 0x01;        // first byte of the CRC32
+  length[length.size() - 4] ^= 0x01;  // first byte of ISIZE
+  expect_error<IoError>([&] { read_idx<float>(span_of(crc)); },
+                        {"corrupt gzip data", "incorrect data check"});
+  expect_error<IoError>([&] { read_idx<float>(span_of(length)); },
+                        {"corrupt gzip data", "incorrect length check"});
+}
+
+TEST(ReadIdx, GzipBombStopsAfterTheDeclaredData) {
+  // 64 MiB of zeros claiming 16 bytes: rejected after reading at most 1 MiB past the data.
+  const Bytes bomb =
+      gzip_bytes(concat(idx_header(0x08, {4, 4}), Bytes(std::size_t{64} << 20, 0)), Z_BEST_SPEED);
+  ASSERT_LT(bomb.size(), std::size_t{1} << 20);
+  expect_error<IoError>([&] { read_idx<float>(span_of(bomb)); },
+                        {"[4, 4]", "need 16 bytes", "holds at least"});
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -18,16 +20,43 @@ using index_t = std::ptrdiff_t;
 class Shape {
  public:
   Shape() = default;
-  Shape(std::initializer_list<index_t> dims) : dims_(dims) {}
-  explicit Shape(std::vector<index_t> dims) : dims_(std::move(dims)) {}
+  /// Throws ShapeError naming the sizes when the product of the nonzero ones overflows index_t
+  /// (then no product of sizes, element count or stride, can overflow).
+  Shape(std::initializer_list<index_t> dims) : dims_(dims) { check_fits(dims_); }
+  explicit Shape(std::vector<index_t> dims) : dims_(std::move(dims)) { check_fits(dims_); }
 
   /// Number of axes.
   int rank() const { return static_cast<int>(dims_.size()); }
-  /// Product of the sizes (1 for a scalar).
+  /// Product of the sizes (1 for a scalar, 0 when any size is 0). Throws ShapeError if a size
+  /// changed through operator[] made it overflow.
   index_t numel() const {
+    if (std::find(dims_.begin(), dims_.end(), index_t{0}) != dims_.end()) return 0;
+    check_fits(dims_);
     index_t n = 1;
     for (index_t d : dims_) n *= d;
     return n;
+  }
+  /// Whether the product of the magnitudes of the nonzero sizes fits index_t.
+  static bool fits(const std::vector<index_t>& dims) {
+    constexpr index_t kMax = std::numeric_limits<index_t>::max();
+    index_t product = 1;
+    for (index_t d : dims) {
+      if (d == 0) continue;
+      if (d < -kMax) return false;
+      const index_t m = d < 0 ? -d : d;
+      if (product > kMax / m) return false;
+      product *= m;
+    }
+    return true;
+  }
+  /// "[32, 784]" for sizes that need not make a valid Shape.
+  static std::string format(const std::vector<index_t>& dims) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < dims.size(); ++i) {
+      if (i) s += ", ";
+      s += std::to_string(dims[i]);
+    }
+    return s + "]";
   }
   index_t operator[](int axis) const { return dims_[static_cast<std::size_t>(axis)]; }
   index_t& operator[](int axis) { return dims_[static_cast<std::size_t>(axis)]; }
@@ -56,19 +85,18 @@ class Shape {
   }
 
   /// "[32, 784]" style text.
-  std::string str() const {
-    std::string s = "[";
-    for (std::size_t i = 0; i < dims_.size(); ++i) {
-      if (i) s += ", ";
-      s += std::to_string(dims_[i]);
-    }
-    return s + "]";
-  }
+  std::string str() const { return format(dims_); }
 
   friend bool operator==(const Shape& a, const Shape& b) { return a.dims_ == b.dims_; }
   friend std::ostream& operator<<(std::ostream& out, const Shape& s) { return out << s.str(); }
 
  private:
+  static void check_fits(const std::vector<index_t>& dims) {
+    check<ShapeError>(fits(dims), "Shape: sizes ", format(dims), " hold more than ",
+                      std::numeric_limits<index_t>::max(),
+                      " elements (the most index_t can count)");
+  }
+
   std::vector<index_t> dims_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -147,6 +148,11 @@ class Storage {
  public:
   explicit Storage(index_t n) : size_(n) {
     if (n > 0) {
+      // Rounded up to 4096 below: leave room for it, so that the byte count cannot wrap.
+      check<ValueError>(static_cast<std::size_t>(n) <=
+                            (std::numeric_limits<std::size_t>::max() - 4096) / sizeof(T),
+                        "Storage: ", n, " values of ", sizeof(T),
+                        " bytes are more than the address space can hold");
       const std::size_t bytes = static_cast<std::size_t>(n) * sizeof(T);
       AllocationLimit::charge(bytes);
       data_ = static_cast<T*>(cached(bytes)

@@ -1,102 +1,26 @@
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <memory>
+#include <new>
+#include <span>
 #include <string>
 #include <vector>
-
-#if __has_include(<zlib.h>)
-#include <zlib.h>
-#define LAMINA_HAS_ZLIB 1
-#else
-#define LAMINA_HAS_ZLIB 0
-#endif
 
 #include "lamina/core/error.hpp"
 #include "lamina/core/shape.hpp"
 #include "lamina/core/tensor.hpp"
+#include "lamina/data/byte_reader.hpp"
 #include "lamina/data/byte_tensor.hpp"
 
 namespace lamina {
 
 namespace detail {
-
-/// Reads a file's bytes in order, decompressing it when it starts with the gzip magic
-/// (0x1f 0x8b); any other file is read as it is.
-class ByteReader {
- public:
-  explicit ByteReader(std::string path) : path_(std::move(path)) {
-    std::ifstream probe(path_, std::ios::binary);
-    check<IoError>(probe.is_open(), path_, ": cannot open the file (missing or unreadable)");
-    unsigned char magic[2] = {0, 0};
-    probe.read(reinterpret_cast<char*>(magic), 2);
-    gzip_ = probe.gcount() == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-    if (!gzip_) {
-      raw_ = std::move(probe);
-      raw_.clear();
-      raw_.seekg(0);
-      return;
-    }
-#if LAMINA_HAS_ZLIB
-    gz_ = gzopen(path_.c_str(), "rb");
-    check<IoError>(gz_ != nullptr, path_, ": cannot open the gzip stream");
-#else
-    throw IoError(path_ +
-                  ": the file is gzip-compressed, but lamina was compiled without zlib (install "
-                  "zlib, e.g. Debian's zlib1g-dev, or gunzip the file first)");
-#endif
-  }
-  ~ByteReader() {
-#if LAMINA_HAS_ZLIB
-    if (gz_) gzclose(gz_);
-#endif
-  }
-  ByteReader(const ByteReader&) = delete;
-  ByteReader& operator=(const ByteReader&) = delete;
-
-  const std::string& path() const { return path_; }
-  bool gzip() const { return gzip_; }
-
-  /// Reads up to n bytes into out; returns how many were read (fewer only at the end).
-  std::size_t read(unsigned char* out, std::size_t n) {
-    std::size_t done = 0;
-    while (done < n) {
-      const std::size_t want = std::min<std::size_t>(n - done, 1u << 30);
-      std::size_t got = 0;
-      if (!gzip_) {
-        raw_.read(reinterpret_cast<char*>(out + done), static_cast<std::streamsize>(want));
-        got = static_cast<std::size_t>(raw_.gcount());
-      } else {
-#if LAMINA_HAS_ZLIB
-        const int r = gzread(gz_, out + done, static_cast<unsigned>(want));
-        if (r < 0) {
-          int code = 0;
-          std::string message = gzerror(gz_, &code);
-          if (message.rfind(path_ + ": ", 0) == 0) message.erase(0, path_.size() + 2);
-          throw IoError(path_ + ": corrupt gzip data (zlib: " + message + ")");
-        }
-        got = static_cast<std::size_t>(r);
-#endif
-      }
-      if (got == 0) break;
-      done += got;
-    }
-    return done;
-  }
-
- private:
-  std::string path_;
-  bool gzip_ = false;
-  std::ifstream raw_;
-#if LAMINA_HAS_ZLIB
-  gzFile gz_ = nullptr;
-#endif
-};
 
 /// "an IDX file of unsigned bytes" for a data type code of the IDX format.
 inline const char* idx_type_name(unsigned code) {
@@ -190,11 +114,18 @@ struct IdxContents {
   std::vector<std::uint8_t> bytes;
 };
 
+/// The most data an IDX file may declare: 2^34 bytes (16 GiB), as the data and again as the
+/// tensor read_idx makes of it. A header asking for more is an IoError naming the size, before
+/// anything is allocated; below it, memory is allocated only as the data arrives, so a short file
+/// that claims a huge size fails on the data actually present.
+inline constexpr std::uint64_t kMaxIdxBytes = std::uint64_t{1} << 34;
+
 /// Reads and checks an IDX file (see read_idx). With `unsigned_bytes_only` (read_idx_bytes),
-/// any data type but 0x08 is an error, raised before the data is read.
-inline IdxContents read_idx_contents(const std::string& path, IdxOptions options,
-                                     bool unsigned_bytes_only) {
-  ByteReader in(path);
+/// any data type but 0x08 is an error, raised before the data is read. `tensor_element` is the
+/// size of the element type read_idx converts to (for the size limit).
+inline IdxContents read_idx_contents(ByteReader& in, IdxOptions options, bool unsigned_bytes_only,
+                                     std::size_t tensor_element) {
+  const std::string& path = in.name();
   std::array<unsigned char, 4> magic{};
   const std::size_t got_magic = in.read(magic.data(), 4);
   check<IoError>(got_magic == 4, path, ": truncated file: expected a 4-byte IDX header, got ",
@@ -230,42 +161,104 @@ inline IdxContents read_idx_contents(const std::string& path, IdxOptions options
   const std::size_t got_header = in.read(header.data(), header.size());
   check<IoError>(got_header == header.size(), path, ": truncated file: expected ", header.size(),
                  " bytes of dimensions after the magic number, got ", got_header);
+  // Checked arithmetic: the element count is a product of four-byte dimensions, which can
+  // overflow even 64 bits (and is 0 when any dimension is, whatever the others).
   std::vector<index_t> dims(rank);
-  std::size_t count = 1;
-  const std::size_t elem = idx_type_size(code);
+  std::uint64_t count = 1;
+  bool too_large = false;
   for (std::size_t i = 0; i < rank; ++i) {
     dims[i] = static_cast<index_t>(big_endian(&header[4 * i], 4));
-    check<IoError>(dims[i] == 0 || count <= std::numeric_limits<std::size_t>::max() / elem /
-                                                static_cast<std::size_t>(dims[i]),
-                   path, ": dimensions ", Shape(dims), " are too large");
-    count *= static_cast<std::size_t>(dims[i]);
+    if (dims[i] == 0) continue;
+    too_large = too_large || count > kMaxIdxBytes / static_cast<std::uint64_t>(dims[i]);
+    if (!too_large) count *= static_cast<std::uint64_t>(dims[i]);
   }
+  const bool empty = std::find(dims.begin(), dims.end(), index_t{0}) != dims.end();
+  const std::uint64_t elem = idx_type_size(code);
+  const std::string dims_text = Shape::format(dims);
+  check<IoError>(
+      !too_large && count * std::max<std::uint64_t>(elem, tensor_element) <= kMaxIdxBytes, path,
+      ": dimensions ", dims_text, " of ", idx_type_name(code), " are too large: they declare ",
+      too_large ? std::string("more than 2^34 values")
+                : cat(count * elem, " bytes of data (",
+                      count * std::max<std::uint64_t>(elem, tensor_element), " bytes as a tensor)"),
+      "; lamina reads IDX files of at most 2^34 bytes (16 GiB)");
+  if (empty) count = 0;
   IdxContents contents{code, Shape(std::move(dims)), {}};
-  const std::size_t expected_bytes = count * elem;
+  const auto expected_bytes = static_cast<std::size_t>(count * elem);
 
   // Read in chunks, so that a header claiming a huge size fails on the data actually present
-  // rather than on one huge allocation.
+  // rather than on one huge allocation; the buffer never grows beyond what the header declares.
   std::vector<std::uint8_t>& bytes = contents.bytes;
   constexpr std::size_t chunk = std::size_t{1} << 24;
-  while (bytes.size() < expected_bytes) {
-    const std::size_t old = bytes.size();
-    bytes.resize(old + std::min(chunk, expected_bytes - old));
-    const std::size_t got = in.read(bytes.data() + old, bytes.size() - old);
-    if (got < bytes.size() - old) {
-      bytes.resize(old + got);
-      break;
+  try {
+    while (bytes.size() < expected_bytes) {
+      const std::size_t old = bytes.size();
+      // 64 KiB first, then doubling up to 16 MiB a chunk.
+      const std::size_t step = std::min(chunk, std::max(old, std::size_t{1} << 16));
+      bytes.reserve(std::min(expected_bytes, std::max(2 * old, old + step)));
+      bytes.resize(old + std::min(step, expected_bytes - old));
+      const std::size_t got = in.read(bytes.data() + old, bytes.size() - old);
+      if (got < bytes.size() - old) {
+        bytes.resize(old + got);
+        break;
+      }
     }
+  } catch (const std::bad_alloc&) {
+    throw IoError(cat(path, ": out of memory reading ", expected_bytes, " bytes of data for ",
+                      "dimensions ", contents.shape));
+  }
+  if (bytes.size() == expected_bytes) {
+    // Anything after the data is an error. Counted up to 1 MiB only: the rest of a gzip bomb
+    // is never decompressed.
+    unsigned char extra[4096];
+    std::size_t trailing = 0;
+    for (std::size_t got;
+         trailing < (std::size_t{1} << 20) && (got = in.read(extra, sizeof extra)) > 0;)
+      trailing += got;
+    check<IoError>(trailing == 0, path, ": dimensions ", contents.shape, " of ",
+                   idx_type_name(code), " disagree with the file size: they need ", expected_bytes,
+                   " bytes of data, but the file holds ",
+                   trailing < (std::size_t{1} << 20) ? "" : "at least ", expected_bytes + trailing);
   }
   check<IoError>(bytes.size() == expected_bytes, path, ": truncated file: expected ",
                  expected_bytes, " bytes of data for dimensions ", contents.shape, " of ",
-                 idx_type_name(code), ", got ", bytes.size());
-  unsigned char extra[256];
-  std::size_t trailing = 0;
-  for (std::size_t got; (got = in.read(extra, sizeof extra)) > 0;) trailing += got;
-  check<IoError>(trailing == 0, path, ": dimensions ", contents.shape, " of ", idx_type_name(code),
-                 " disagree with the file size: they need ", expected_bytes,
-                 " bytes of data, but the file holds ", expected_bytes + trailing);
+                 idx_type_name(code), ", got ", bytes.size(),
+                 in.gzip() ? " (the gzip stream ends early)" : "");
+  in.finish();
   return contents;
+}
+
+}  // namespace detail
+
+/// The name IDX data read from memory has in error messages.
+inline constexpr const char* kIdxMemoryName = "IDX data in memory";
+
+namespace detail {
+
+template <class T>
+Tensor<T> idx_tensor(ByteReader& in, IdxOptions options) {
+  const IdxContents c = read_idx_contents(in, options, false, sizeof(T));
+  Tensor<T> out;
+  try {
+    out = Tensor<T>::empty(c.shape);
+  } catch (const std::bad_alloc&) {
+    throw IoError(cat(in.name(), ": out of memory allocating a tensor of shape ", c.shape));
+  }
+  T* dst = out.data();
+  const std::size_t count = static_cast<std::size_t>(out.size());
+  if (c.code == 0x08) {
+    for (std::size_t i = 0; i < count; ++i) dst[i] = static_cast<T>(c.bytes[i]);
+  } else {
+    const std::size_t elem = idx_type_size(c.code);
+    for (std::size_t i = 0; i < count; ++i) dst[i] = idx_value<T>(&c.bytes[i * elem], c.code);
+  }
+  return out;
+}
+
+inline ByteTensor idx_byte_tensor(ByteReader& in, IdxOptions options,
+                                  ByteTensorOptions byte_options) {
+  IdxContents c = read_idx_contents(in, options, true, 1);
+  return ByteTensor(std::move(c.shape), std::move(c.bytes), byte_options);
 }
 
 }  // namespace detail
@@ -274,21 +267,21 @@ inline IdxContents read_idx_contents(const std::string& path, IdxOptions options
 /// (detected from the gzip magic bytes, not the file name), into a tensor of the file's shape,
 /// e.g. images [n, rows, cols] with their raw values 0..255, labels [n]. Throws IoError naming
 /// the file and the problem: missing, truncated, wrong magic number or rank, unsupported data
-/// type, or dimensions that disagree with the amount of data.
+/// type, dimensions that disagree with the amount of data or declare more than 2^34 bytes
+/// (detail::kMaxIdxBytes), or gzip data that is corrupt, fails its CRC32 or length check, or is
+/// followed by anything but another gzip member.
 template <class T>
 Tensor<T> read_idx(const std::string& path, IdxOptions options = {}) {
-  const detail::IdxContents in = detail::read_idx_contents(path, options, false);
-  Tensor<T> out = Tensor<T>::empty(in.shape);
-  T* dst = out.data();
-  const std::size_t count = static_cast<std::size_t>(out.size());
-  if (in.code == 0x08) {
-    for (std::size_t i = 0; i < count; ++i) dst[i] = static_cast<T>(in.bytes[i]);
-  } else {
-    const std::size_t elem = detail::idx_type_size(in.code);
-    for (std::size_t i = 0; i < count; ++i)
-      dst[i] = detail::idx_value<T>(&in.bytes[i * elem], in.code);
-  }
-  return out;
+  detail::ByteReader in(path);
+  return detail::idx_tensor<T>(in, options);
+}
+
+/// read_idx from the bytes of an IDX file (raw or gzip) in memory; errors name
+/// "IDX data in memory" instead of a path.
+template <class T>
+Tensor<T> read_idx(std::span<const std::uint8_t> data, IdxOptions options = {}) {
+  detail::ByteReader in(data, kIdxMemoryName);
+  return detail::idx_tensor<T>(in, options);
 }
 
 /// Reads an IDX file of unsigned bytes (type code 0x08, as MNIST's images and labels) into a
@@ -297,8 +290,15 @@ Tensor<T> read_idx(const std::string& path, IdxOptions options = {}) {
 /// file holds another data type.
 inline ByteTensor read_idx_bytes(const std::string& path, IdxOptions options = {},
                                  ByteTensorOptions byte_options = {}) {
-  detail::IdxContents in = detail::read_idx_contents(path, options, true);
-  return ByteTensor(std::move(in.shape), std::move(in.bytes), byte_options);
+  detail::ByteReader in(path);
+  return detail::idx_byte_tensor(in, options, byte_options);
+}
+
+/// read_idx_bytes from the bytes of an IDX file (raw or gzip) in memory.
+inline ByteTensor read_idx_bytes(std::span<const std::uint8_t> data, IdxOptions options = {},
+                                 ByteTensorOptions byte_options = {}) {
+  detail::ByteReader in(data, kIdxMemoryName);
+  return detail::idx_byte_tensor(in, options, byte_options);
 }
 
 /// Reads an IDX image file: [n, rows, cols] with the raw pixel values (0..255 for MNIST).
