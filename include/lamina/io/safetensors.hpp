@@ -289,7 +289,8 @@ class SafetensorsWriter {
     Json h = Json::object();
     if (!metadata_.empty()) h["__metadata__"] = metadata_;
     std::size_t at = 0;
-    for (const auto& [name, value] : tensors_) {
+    for (const auto& entry : tensors_) {
+      const std::string& name = entry.first;
       std::visit(
           [&](const auto& t) {
             using T = typename std::decay_t<decltype(t)>::value_type;
@@ -299,7 +300,7 @@ class SafetensorsWriter {
                        {"data_offsets", {at, at + bytes}}};
             at += bytes;
           },
-          value);
+          entry.second);
     }
     std::string text = h.dump();
     text.append((8 - text.size() % 8) % 8, ' ');
