@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -170,6 +171,33 @@ TEST(LoadFashionMnist, NamesTheMissingOrMismatchedFile) {
   expect_error<IoError>([&] { load_fashion_mnist<float, ByteTensor>(dir.string()); },
                         {"train-images-idx3-ubyte.gz holds 2000 images",
                          "train-labels-idx1-ubyte.gz holds 500 labels"});
+}
+
+TEST(LoadFashionMnist, RejectsLabelsThatAreNotClassIndices) {
+  // Issue 15, finding 7: a float label file holding 2.5 (or 10) is an error naming the label.
+  const auto dir = std::filesystem::path(::testing::TempDir()) / "lamina_fashion_mnist_labels";
+  for (const float bad : {2.5f, 10.0f, -1.0f}) {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    for (const char* name :
+         {"train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"})
+      std::filesystem::copy_file(kSlice + "/" + name, dir / name);
+    // 2000 labels as 32-bit floats (IDX type 0x0D), label 17 bad.
+    std::ofstream out(dir / "train-labels-idx1-ubyte", std::ios::binary);
+    const unsigned char header[] = {0, 0, 0x0D, 1, 0, 0, 0x07, 0xD0};
+    out.write(reinterpret_cast<const char*>(header), sizeof header);
+    for (int i = 0; i < 2000; ++i) {
+      const float v = i == 17 ? bad : float(i % 10);
+      std::uint32_t bits;
+      std::memcpy(&bits, &v, 4);
+      for (int shift = 24; shift >= 0; shift -= 8) out.put(static_cast<char>(bits >> shift));
+    }
+    out.close();
+    SCOPED_TRACE(bad);
+    expect_error<IoError>(
+        [&] { load_fashion_mnist<float>(dir.string()); },
+        {"train-labels-idx1-ubyte: label", "at index 17", "is not an integer in [0, 10)"});
+  }
 }
 
 TEST(LoadFashionMnist, ReadsUncompressedFilesWithoutTheGzSuffix) {

@@ -1,5 +1,8 @@
 #include "lamina/losses/losses.hpp"
 
+#include "lamina/layers/dense.hpp"
+#include "lamina/models/sequential.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -335,6 +338,42 @@ TEST(LossesErrors, BadSparseLabels) {
         SparseCategoricalCrossentropy<double>().from_logits(p, Tensor<double>({4}, {0, 1, 2, 7}));
       },
       {"sparse_categorical_crossentropy", "label 7", "index 3"});
+}
+
+TEST(LossesErrors, BinaryLabelsOutsideZeroOne) {
+  // Issue 15, finding 7: labels 2 and -1 were accepted; soft labels in [0, 1] still are.
+  const V p(Tensor<double>::full({4, 1}, 0.5));
+  for (const bool from_logits : {false, true}) {
+    SCOPED_TRACE(from_logits ? "from logits" : "probabilities");
+    const BinaryCrossentropy<double> bce({.from_logits = from_logits});
+    expect_error<ValueError>(
+        [&] {
+          bce(p, Tensor<double>({4}, {0, 1, 2, 1}));
+        },
+        {"binary_crossentropy", "label 2", "index 2", "[0, 1]"});
+    expect_error<ValueError>(
+        [&] {
+          bce(p, Tensor<double>({4, 1}, {-1, 0, 1, 0}));
+        },
+        {"binary_crossentropy", "label -1", "index 0"});
+    expect_error<ValueError>(
+        [&] {
+          bce(p, Tensor<double>({4}, {0, 1, 0, std::numeric_limits<double>::quiet_NaN()}));
+        },
+        {"binary_crossentropy", "label nan", "index 3"});
+    EXPECT_NO_THROW(bce(p, Tensor<double>({4}, {0, 0.1, 0.9, 1})));
+  }
+  // fit checks the whole of y before the first step, naming the label's index in the data.
+  Sequential<double> model;
+  model.add(Dense<double>(1, {.activation = "sigmoid", .input_shape = {2}}));
+  model.compile("sgd", "binary_crossentropy");
+  Tensor<double> y = Tensor<double>::zeros({40, 1});
+  y.at({33, 0}) = 2;
+  expect_error<ValueError>(
+      [&] {
+        model.fit(Tensor<double>({40, 2}), y, {.verbose = 0});
+      },
+      {"label 2", "index 33"});
 }
 
 TEST(LossesErrors, LogitsOnALossWithoutAFusedForm) {

@@ -166,8 +166,9 @@ std::pair<ByteTensor, Tensor<T>> load_mnist_split(const std::string& dir, const 
                  " holds ", y.dim(0), " labels");
   for (index_t i = 0; i < y.size(); ++i) {
     const T label = y.data()[i];
-    check<IoError>(label >= T(0) && label < static_cast<T>(classes), label_path, ": label ", label,
-                   " at index ", i, " is outside [0, ", classes, ")");
+    check<IoError>(label >= T(0) && label < static_cast<T>(classes) && std::floor(label) == label,
+                   label_path, ": label ", label, " at index ", i, " is not an integer in [0, ",
+                   classes, ")");
   }
   return {x.reshape({x.dim(0), x.dim(1), x.dim(2), 1}), std::move(y)};
 }

@@ -53,6 +53,14 @@ class BinaryCrossentropy : public Loss<T> {
   Json get_config() const override { return {{"from_logits", options_.from_logits}}; }
 
  protected:
+  /// Labels must be probabilities: 0, 1 or (Keras's soft labels) anything in between.
+  void validate(const Shape& y_pred, const Tensor<T>& y_true) const override {
+    Loss<T>::validate(y_pred, y_true);
+    const T* y = y_true.data();
+    for (index_t i = 0; i < y_true.size(); ++i)
+      check<ValueError>(y[i] >= T(0) && y[i] <= T(1), name(), ": label ", y[i], " at index ", i,
+                        " is outside [0, 1] (labels are 0, 1 or a probability in between)");
+  }
   Variable<T> compute(const Variable<T>& y_pred, const Tensor<T>& y_true) const override {
     if (options_.from_logits) return compute_from_logits(y_pred, y_true);
     const Variable<T> y(this->like(y_true, y_pred.shape()));
