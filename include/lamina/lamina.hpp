@@ -31,6 +31,7 @@
 #include "lamina/optimizers/optimizer.hpp"
 #include "lamina/optimizers/registry.hpp"
 #include "lamina/optimizers/rmsprop.hpp"
+#include "lamina/optimizers/schedules.hpp"
 #include "lamina/optimizers/sgd.hpp"
 
 #include "lamina/layers/activation.hpp"

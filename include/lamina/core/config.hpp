@@ -90,6 +90,8 @@ class ConfigReader {
     } else if constexpr (std::is_same_v<V, std::array<index_t, 2>>) {
       expect(v.is_array() && v.size() == 2, key, "a list of two integers", v);
       return {size(key, v[0]), size(key, v[1])};
+    } else if constexpr (requires { V::from_json(v); }) {
+      return V::from_json(v);
     } else {
       // std::optional<U>
       if (v.is_null()) return V{};

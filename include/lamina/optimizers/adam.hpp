@@ -12,8 +12,9 @@ namespace lamina {
 
 /// Options of Adam, with Keras's names and defaults.
 struct AdamOptions {
-  /// Step size; must be positive.
-  double learning_rate = 1e-3;
+  /// Step size: a positive constant or a schedule (e.g. ExponentialDecay), evaluated at
+  /// each step.
+  LearningRate learning_rate = 1e-3;
   /// Decay of the first-moment estimate, in [0, 1).
   double beta_1 = 0.9;
   /// Decay of the second-moment estimate, in [0, 1).

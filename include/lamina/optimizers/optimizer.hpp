@@ -15,6 +15,7 @@
 #include "lamina/core/tensor.hpp"
 #include "lamina/detail/eigen.hpp"
 #include "lamina/ops/parallel.hpp"
+#include "lamina/optimizers/schedules.hpp"
 
 namespace lamina {
 
@@ -92,9 +93,17 @@ class Optimizer {
     for (Variable<T>& p : parameters_) p.zero_grad();
   }
 
-  double learning_rate() const { return learning_rate_; }
-  /// Changes the learning rate used from the next step on (e.g. between epochs); must be positive.
+  /// The learning rate of the next step: the constant, or the schedule's value at iterations().
+  double learning_rate() const { return learning_rate_.at(iterations_); }
+  /// The learning-rate option itself: a constant or a schedule.
+  const LearningRate& learning_rate_setting() const { return learning_rate_; }
+  /// Changes the (constant) learning rate used from the next step on (e.g. between epochs); must
+  /// be positive. An optimizer whose rate follows a schedule refuses, as Keras does.
   void set_learning_rate(double learning_rate) {
+    check<ValueError>(learning_rate_.schedule() == nullptr, who_,
+                      ": the learning rate follows a schedule (",
+                      learning_rate_.schedule() ? learning_rate_.schedule()->class_name() : "",
+                      "); set_learning_rate cannot change it");
     check_positive(learning_rate, "learning_rate");
     learning_rate_ = learning_rate;
   }
@@ -111,13 +120,13 @@ class Optimizer {
 
  protected:
   /// Validates the options every optimizer shares; `who` is the class name used in messages.
-  Optimizer(std::string who, double learning_rate, std::optional<double> clipnorm,
+  Optimizer(std::string who, LearningRate learning_rate, std::optional<double> clipnorm,
             std::optional<double> clipvalue)
       : who_(std::move(who)),
-        learning_rate_(learning_rate),
+        learning_rate_(std::move(learning_rate)),
         clipnorm_(clipnorm),
         clipvalue_(clipvalue) {
-    check_positive(learning_rate, "learning_rate");
+    if (!learning_rate_.schedule()) check_positive(learning_rate_.at(0), "learning_rate");
     if (clipnorm) check_positive(*clipnorm, "clipnorm");
     if (clipvalue) check_positive(*clipvalue, "clipvalue");
     check<ValueError>(!(clipnorm && clipvalue), who_,
@@ -179,7 +188,7 @@ class Optimizer {
   }
 
   std::string who_;
-  double learning_rate_;
+  LearningRate learning_rate_;
   std::optional<double> clipnorm_;
   std::optional<double> clipvalue_;
   std::vector<Variable<T>> parameters_;
@@ -241,7 +250,7 @@ class OptimizerWithOptions : public Optimizer<T> {
   /// The options, with the current learning rate.
   Options options() const {
     Options o = options_;
-    o.learning_rate = this->learning_rate();
+    o.learning_rate = this->learning_rate_setting();
     return o;
   }
   /// State of parameter i (after build()).

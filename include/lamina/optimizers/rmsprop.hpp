@@ -11,8 +11,9 @@ namespace lamina {
 
 /// Options of RMSprop, with Keras's names and defaults.
 struct RMSpropOptions {
-  /// Step size; must be positive.
-  double learning_rate = 1e-3;
+  /// Step size: a positive constant or a schedule (e.g. ExponentialDecay), evaluated at
+  /// each step.
+  LearningRate learning_rate = 1e-3;
   /// Decay of the running average of squared gradients, in [0, 1).
   double rho = 0.9;
   /// Decay of the momentum accumulator, in [0, 1]; 0 disables momentum.

@@ -10,8 +10,9 @@ namespace lamina {
 
 /// Options of SGD, with Keras's names and defaults.
 struct SGDOptions {
-  /// Step size; must be positive.
-  double learning_rate = 0.01;
+  /// Step size: a positive constant or a schedule (e.g. ExponentialDecay), evaluated at
+  /// each step.
+  LearningRate learning_rate = 0.01;
   /// Velocity decay in [0, 1] (Keras's range); 0 is plain gradient descent.
   double momentum = 0.0;
   /// Nesterov momentum (ignored when momentum is 0, as in Keras).
