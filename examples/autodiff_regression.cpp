@@ -6,9 +6,11 @@
 
 #include <lamina/lamina.hpp>
 
+#include "common/cli.hpp"
+
 using namespace lamina;
 
-int main() {
+int main() try {
   Generator gen(7);
   const index_t n = 256, hidden = 32;
   Tensor<float> x_data = Tensor<float>::uniform({n, 1}, -2.0f, 2.0f, gen);
@@ -45,4 +47,6 @@ int main() {
     if (step % 300 == 0) std::printf("step %4d  loss %.5f\n", step, double(loss.item()));
   }
   return 0;
+} catch (...) {
+  return lamina::examples::report_error("autodiff_regression");
 }

@@ -79,7 +79,6 @@ int main(int argc, char** argv) try {
   autoencoder.save(options.out + "/model.safetensors");
   report(autoencoder, x_test, data.x_test, options.out);
   return examples::finish(options, history, timer);
-} catch (const lamina::Error& e) {
-  std::cerr << "autoencoder: error: " << e.what() << "\n";
-  return 1;
+} catch (...) {
+  return lamina::examples::report_error("autoencoder");
 }

@@ -156,7 +156,6 @@ int main(int argc, char** argv) try {
   if (status != 0 || !options.expect_loss_decrease) return status;
   const double distance_after = sample_mean_distance(gan, data_mean, sample_seed + 1);
   return gan_learned(history, distance_before, distance_after) ? 0 : 1;
-} catch (const lamina::Error& e) {
-  std::cerr << "gan: error: " << e.what() << "\n";
-  return 1;
+} catch (...) {
+  return lamina::examples::report_error("gan");
 }

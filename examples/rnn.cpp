@@ -42,7 +42,6 @@ int main(int argc, char** argv) try {
   model.save(options.out + "/model.safetensors");
   examples::report_classifier(model, options, x_test, y_test, images_test);
   return examples::finish(options, history, timer);
-} catch (const lamina::Error& e) {
-  std::cerr << "rnn: error: " << e.what() << "\n";
-  return 1;
+} catch (...) {
+  return lamina::examples::report_error("rnn");
 }

@@ -2,13 +2,17 @@
 
 // The command line every example shares: --epochs, --batch-size, --data, --seed, --threads,
 // --out, --limit and --expect-loss-decrease. An example adds its own options through
-// ExampleCli::add_option / add_flag before parse().
+// ExampleCli::add_option / add_flag before parse(). Every example's main ends in
+// `catch (...) { return examples::report_error("<name>"); }`, so that any error, std::exception
+// included, is one line on stderr and exit status 1, never an abort.
 
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <optional>
@@ -98,7 +102,11 @@ std::optional<V> parse_integer(const std::string& text) {
 class ExampleCli {
  public:
   /// What an option accepts beyond its type.
-  enum class Check { none, positive, non_negative, existing_directory };
+  enum class Check { none, positive, non_negative, existing_directory, thread_count };
+
+  /// The most threads --threads accepts: far beyond any machine these examples train on, and a
+  /// clear error instead of starting, say, 2^31 threads.
+  static constexpr int kMaxThreads = 1024;
 
   /// `defaults` gives the example's name and its defaults (epochs, batch size, ...).
   ExampleCli(std::string description, ExampleOptions defaults)
@@ -119,8 +127,10 @@ class ExampleCli {
                    ? "Threads for the kernels (OpenMP; 0: OpenMP's default, all cores)"
                    : "Threads for the kernels. This build has no OpenMP, so the kernels run on "
                      "one thread and the flag has no effect",
-               Check::non_negative);
-    add_option("--out", options_.out, "Output directory (history CSV, pictures)");
+               Check::thread_count);
+    add_option("--out", options_.out,
+               "Output directory (history CSV, pictures), created if needed; checked writable "
+               "before training");
     add_option("--limit", options_.limit,
                "Train on the first N training samples only (0: all), e.g. for CI",
                Check::non_negative);
@@ -165,7 +175,10 @@ class ExampleCli {
         const std::optional<V> value = detail::parse_integer<V>(text);
         if (!value) return "expected an integer, got '" + text + "'";
         if (check == Check::positive && *value <= 0) return "must be positive, got " + text;
-        if (check == Check::non_negative && *value < 0) return "must be >= 0, got " + text;
+        if ((check == Check::non_negative || check == Check::thread_count) && *value < 0)
+          return "must be >= 0, got " + text;
+        if (check == Check::thread_count && *value > kMaxThreads)
+          return "must be at most " + std::to_string(kMaxThreads) + ", got " + text;
         target = *value;
       }
       return {};
@@ -183,9 +196,9 @@ class ExampleCli {
     options_list_.push_back(std::move(o));
   }
 
-  /// Parses argv, applies --threads and creates --out. Prints the help and exits with status 0
-  /// on --help or -h; prints the error and exits with status 2 on an unknown option, a missing
-  /// or bad value.
+  /// Parses argv, applies --threads and creates --out (checking that a file can be written in
+  /// it). Prints the help and exits with status 0 on --help or -h; prints the error and exits
+  /// with status 2 on an unknown option, a missing or bad value, or an unusable --out.
   ExampleOptions parse(int argc, char** argv) {
     for (Option& o : options_list_)
       if (o.show) o.shown_default = o.show();
@@ -217,7 +230,8 @@ class ExampleCli {
 #endif
       Eigen::setNbThreads(options_.threads);
     }
-    std::filesystem::create_directories(options_.out);
+    if (const std::string error = writable_directory(options_.out); !error.empty())
+      fail("--out: " + error);
     std::cout << options_.name << ": lamina " << LAMINA_VERSION_STRING << ", seed " << options_.seed
               << ", "
               << (kMultithreaded ? std::to_string(threads()) + " thread(s)"
@@ -245,6 +259,24 @@ class ExampleCli {
     }
   }
 
+  /// Creates `dir` if needed and writes (then removes) a probe file in it; the problem as text,
+  /// or empty when the directory is usable. Never throws.
+  static std::string writable_directory(const std::string& dir) {
+    if (dir.empty()) return "the output directory must not be empty";
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return "cannot create directory '" + dir + "': " + ec.message();
+    if (!std::filesystem::is_directory(dir, ec)) return "'" + dir + "' is not a directory";
+    const std::filesystem::path probe = std::filesystem::path(dir) / ".lamina-write-test";
+    bool written = false;
+    {
+      std::ofstream out(probe, std::ios::binary | std::ios::trunc);
+      written = out && (out << "lamina\n") && out.flush();
+    }
+    std::filesystem::remove(probe, ec);
+    return written ? std::string() : "cannot write files in directory '" + dir + "'";
+  }
+
   [[noreturn]] void fail(const std::string& message) const {
     std::cerr << options_.name << ": error: " << message << "\nRun with --help for the options.\n";
     std::exit(2);
@@ -254,5 +286,18 @@ class ExampleCli {
   std::string description_;
   std::vector<Option> options_list_;
 };
+
+/// For an example's `catch (...)`: prints the exception in flight as one line
+/// "<name>: error: <what>" on stderr and returns exit status 1.
+inline int report_error(const char* name) noexcept {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    std::cerr << name << ": error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << name << ": error: unknown exception\n";
+  }
+  return 1;
+}
 
 }  // namespace lamina::examples
