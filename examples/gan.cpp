@@ -7,8 +7,9 @@
 // Prints Keras-style logs (d_loss, g_loss, and the mean discriminator outputs d_real = D(x) and
 // d_fake = D(G(z))) and the last epoch's mean D(real) and D(fake); writes
 // out/gan/epoch_001.png, epoch_002.png, ... (the same 64 latent vectors, drawn from a fixed
-// seed, after each epoch) and out/gan/history.csv.
-//   build/release/examples/gan [--epochs 10] [--batch-size 64] [--data DIR] [--help]
+// seed, after each epoch), out/gan/history.csv and out/gan/model.safetensors (the trained GAN;
+// --load FILE writes out/gan/samples.png from a saved one instead of training).
+//   build/release/examples/gan [--epochs 10] [--batch-size 64] [--data DIR] [--load FILE]
 //
 // --expect-loss-decrease (the CI check). "The loss falls" means little in a GAN, where D and G
 // play against each other, so the check asks that both players learned something:
@@ -107,6 +108,12 @@ int main(int argc, char** argv) try {
   examples::ExampleCli cli("An MLP GAN on Fashion-MNIST",
                            {.name = "gan", .epochs = 10, .batch_size = 64});
   const examples::ExampleOptions options = cli.parse(argc, argv);
+  if (!options.load.empty()) {  // sample from a saved GAN instead of training one
+    const auto saved = load_model_as<GAN<float>>(options.load);
+    save_samples(options.out + "/samples.png", saved->sample(64, options.seed + 1000));
+    std::cout << "Wrote " << options.out << "/samples.png: 64 samples\n";
+    return 0;
+  }
   const Dataset<float> data = examples::load_data(options);
   // Real images [n, 28, 28, 1] in [0, 1] -> [n, 784] in [-1, 1], the range of the tanh output.
   const Tensor<float> x_train = to_tanh_range(data.x_train.reshape({-1, 784}));
@@ -142,6 +149,7 @@ int main(int argc, char** argv) try {
                           std::cout << "Wrote " << options.out << name << ": 64 samples\n";
                         }});
 
+  gan.save(options.out + "/model.safetensors");
   const double d_real = history["d_real"].back(), d_fake = history["d_fake"].back();
   std::ostringstream line;
   line << std::setprecision(3) << "Last epoch: mean D(real) = " << d_real

@@ -45,6 +45,13 @@
 #include "lamina/layers/reshape.hpp"
 #include "lamina/layers/simple_rnn.hpp"
 
+#include "lamina/callbacks/callback.hpp"
+#include "lamina/callbacks/callback_list.hpp"
+#include "lamina/callbacks/csv_logger.hpp"
+#include "lamina/callbacks/early_stopping.hpp"
+#include "lamina/callbacks/learning_rate.hpp"
+#include "lamina/callbacks/model_checkpoint.hpp"
+
 #include "lamina/losses/loss.hpp"
 #include "lamina/losses/losses.hpp"
 #include "lamina/metrics/metrics.hpp"

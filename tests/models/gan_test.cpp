@@ -11,14 +11,14 @@ namespace {
 
 using testing::expect_error;
 
-GAN<float> small_gan(std::uint64_t seed = 1) {
+GAN<float> small_gan(std::uint64_t seed = 1, double label_smoothing = 0.0) {
   Sequential<float> g({.name = "generator", .seed = seed}),
       d({.name = "discriminator", .seed = seed + 1});
   g.add(Dense(8, {.activation = "leaky_relu"}));
   g.add(Dense(2, {.activation = "tanh"}));
   d.add(Dense(8, {.activation = "leaky_relu"}));
   d.add(Dense(1, {.activation = "sigmoid"}));
-  GAN<float> gan(std::move(g), std::move(d), 3);
+  GAN<float> gan(std::move(g), std::move(d), 3, {.label_smoothing = label_smoothing});
   gan.compile(Adam({.learning_rate = 2e-3, .beta_1 = 0.5}),
               Adam({.learning_rate = 2e-3, .beta_1 = 0.5}));
   return gan;
@@ -37,9 +37,8 @@ Tensor<float> circle(index_t n) {
 }
 
 TEST(GAN, TrainsWithFiniteLossesAndRecordsHistory) {
-  GAN<float> gan = small_gan();
-  const History h =
-      gan.fit(circle(256), {.epochs = 5, .batch_size = 32, .label_smoothing = 0.1, .verbose = 0});
+  GAN<float> gan = small_gan(0, 0.1);
+  const History h = gan.fit(circle(256), {.epochs = 5, .batch_size = 32, .verbose = 0});
   for (const char* key : {"d_loss", "g_loss", "d_real", "d_fake"}) {
     ASSERT_EQ(h[key].size(), 5u) << key;
     for (double v : h[key]) EXPECT_TRUE(std::isfinite(v)) << key;
@@ -69,12 +68,33 @@ TEST(GAN, BadInputs) {
   g.add(Dense(2));
   d.add(Dense(1));
   GAN<float> uncompiled(std::move(g), std::move(d), 3);
-  expect_error<Error>([&] { uncompiled.fit(circle(8)); }, {"GAN", "compile"});
+  expect_error<Error>([&] { uncompiled.fit(circle(8)); }, {"gan", "compile"});
   GAN<float> gan = small_gan();
   expect_error<ShapeError>([&] { gan.fit(Tensor<float>({8, 3})); }, {"GAN", "[*, 2]", "[*, 3]"});
-  expect_error<ValueError>([&] { gan.fit(circle(8), {.label_smoothing = 0.7}); },
-                           {"label_smoothing", "0.7"});
+  expect_error<ValueError>(
+      [&] {
+        Sequential<float> g2, d2;
+        g2.add(Dense(2));
+        d2.add(Dense(1));
+        GAN<float>(std::move(g2), std::move(d2), 3, {.label_smoothing = 0.7});
+      },
+      {"label_smoothing", "0.7"});
   expect_error<ValueError>([&] { gan.sample(0); }, {"sample", "0"});
+}
+
+TEST(GAN, SavesAndLoadsAsAModel) {
+  GAN<float> gan = small_gan(4, 0.1);
+  gan.fit(circle(64), {.epochs = 1, .verbose = 0});
+  const std::string path = ::testing::TempDir() + "/gan.safetensors";
+  gan.save(path);
+  const auto loaded = load_model_as<GAN<float>>(path);
+  EXPECT_EQ(loaded->latent_dim(), 3);
+  EXPECT_EQ(loaded->label_smoothing(), 0.1);
+  EXPECT_EQ(loaded->sample(7, 5).to_vector(), gan.sample(7, 5).to_vector());
+  const Tensor<float> x = circle(9);
+  EXPECT_EQ(loaded->discriminator().predict(x).to_vector(),
+            gan.discriminator().predict(x).to_vector());
+  EXPECT_EQ(loaded->named_weights().front().first, "generator/dense/kernel");
 }
 
 }  // namespace

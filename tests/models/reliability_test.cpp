@@ -312,7 +312,7 @@ TEST(NonFinite, GanChecksBeforeTheDiscriminatorStep) {
   real.at({9, 1}) = std::numeric_limits<float>::quiet_NaN();
   expect_error<NonFiniteError>(
       [&] { gan.fit(real, {.epochs = 1, .batch_size = 16, .verbose = 0}); },
-      {"GAN: d_loss became nan at epoch 1, batch 1 of 1"});
+      {"fit: d_loss became nan at epoch 1, batch 1 of 1"});
   expect_same_weights(weights_of(gan.generator()), g_before);
   expect_same_weights(weights_of(gan.discriminator()), d_before);
   Generator latent(1);

@@ -16,18 +16,11 @@
 
 namespace lamina {
 
-/// Options of GAN::fit.
-struct GANFitOptions {
-  int epochs = 1;
-  index_t batch_size = 32;
+/// Options of GAN.
+struct GANOptions {
+  std::string name = "gan";
   /// One-sided label smoothing (Salimans et al. 2016): real samples are labelled 1 - this.
   double label_smoothing = 0.0;
-  /// 0 silent, 1 progress bar, 2 one line per epoch.
-  int verbose = 1;
-  /// Seed of the shuffling and of the latent draws.
-  std::uint64_t seed = 0;
-  std::function<void(int epoch, const Logs& logs)> on_epoch_end{};
-  std::ostream* output = nullptr;
 };
 
 /// A generative adversarial network (Goodfellow et al. 2014) with the non-saturating generator
@@ -35,28 +28,45 @@ struct GANFitOptions {
 /// learns to make D call its samples real.
 /// G: latent [batch, latent_dim] -> sample [batch, ...]; D: sample -> one probability or logit
 /// [batch, 1] (a final sigmoid is fused with the loss; a linear output is taken as a logit).
+/// A GAN is a Model: fit(x, {...}) is Model::fit (shuffling, progress, History, callbacks) around
+/// its train_step; its weights are "generator/..." and "discriminator/..." in model files;
+/// predict(z) and call(z) run the generator.
 template <class T = float>
-class GAN {
+class GAN : public Model<T> {
  public:
   template <class G, class D>
-  requires std::derived_from<G, Model<T>> && std::derived_from<D, Model<T>> GAN(G generator,
-                                                                                D discriminator,
-                                                                                index_t latent_dim)
+  requires std::derived_from<G, Model<T>> && std::derived_from<D, Model<T>> GAN(
+      G generator, D discriminator, index_t latent_dim, GANOptions options = {})
       : GAN(std::make_shared<G>(std::move(generator)),
-            std::make_shared<D>(std::move(discriminator)), latent_dim) {}
+            std::make_shared<D>(std::move(discriminator)), latent_dim, std::move(options)) {}
+  /// Builds both parts at once: G for latent vectors [latent_dim], D for G's samples.
   GAN(std::shared_ptr<Model<T>> generator, std::shared_ptr<Model<T>> discriminator,
-      index_t latent_dim)
-      : generator_(std::move(generator)),
-        discriminator_(std::move(discriminator)),
-        latent_dim_(latent_dim) {
-    check<ValueError>(generator_ && discriminator_,
+      index_t latent_dim, GANOptions options = {})
+      : Model<T>(options.name), latent_dim_(latent_dim), label_smoothing_(options.label_smoothing) {
+    check<ValueError>(generator && discriminator,
                       "GAN: the generator and discriminator must not be null");
     check<ValueError>(latent_dim > 0, "GAN: latent_dim must be positive, got ", latent_dim);
+    check<ValueError>(label_smoothing_ >= 0.0 && label_smoothing_ < 0.5,
+                      "GAN: label_smoothing must be in [0, 0.5), got ", label_smoothing_);
+    generator_ = &this->add_model(std::move(generator), "generator");
+    discriminator_ = &this->add_model(std::move(discriminator), "discriminator");
+    this->build({latent_dim_});  // the generator, through call()
+    NoGradGuard no_grad;
+    const Shape g_out = generator_->predict(Tensor<T>({1, latent_dim_})).shape();
+    sample_shape_ = Shape(std::vector<index_t>(g_out.begin() + 1, g_out.end()));
+    if (!discriminator_->built()) discriminator_->build(sample_shape_);
+    const Shape d_out = discriminator_->predict(Tensor<T>(g_out)).shape();
+    check<ShapeError>(d_out == Shape({1, 1}), "GAN: the discriminator must output [*, 1], got ",
+                      d_out);
   }
 
   Model<T>& generator() { return *generator_; }
   Model<T>& discriminator() { return *discriminator_; }
   index_t latent_dim() const { return latent_dim_; }
+  double label_smoothing() const { return label_smoothing_; }
+
+  /// G(z): latent [batch, latent_dim] -> samples.
+  Variable<T> call(const Variable<T>& z) override { return generator_->call(z); }
 
   /// Sets the two optimizers (names or objects), e.g. Adam({.learning_rate = 2e-4, .beta_1 = 0.5}).
   void compile(OptimizerArg<T> d_optimizer, OptimizerArg<T> g_optimizer) {
@@ -64,54 +74,25 @@ class GAN {
     g_optimizer_ = g_optimizer.release();
     optimizers_built_ = false;
   }
+  bool compiled() const override { return d_optimizer_ != nullptr; }
 
-  /// Trains on real samples x: [samples, ...]. History records per epoch the mean "d_loss",
-  /// "g_loss", and the mean discriminator outputs "d_real" = D(x) and "d_fake" = D(G(z)).
-  History fit(const Tensor<T>& x, GANFitOptions options = {}) {
-    check(d_optimizer_ != nullptr, "GAN: fit needs compile(d_optimizer, g_optimizer) first");
-    check<ValueError>(x.rank() >= 1 && x.dim(0) > 0, "GAN: fit got empty data (shape ", x.shape(),
-                      ")");
-    check<ValueError>(options.epochs > 0, "GAN: epochs must be positive, got ", options.epochs);
-    check<ValueError>(options.batch_size > 0, "GAN: batch_size must be positive, got ",
-                      options.batch_size);
-    check<ValueError>(options.label_smoothing >= 0.0 && options.label_smoothing < 0.5,
-                      "GAN: label_smoothing must be in [0, 0.5), got ", options.label_smoothing);
-    prepare(Shape(std::vector<index_t>(x.shape().begin() + 1, x.shape().end())));
-    std::ostream& out = options.output ? *options.output : std::cout;
-    Generator gen(options.seed);
-    const index_t n = x.dim(0);
-    const index_t steps = detail::batch_count(n, options.batch_size);
-    std::vector<index_t> order(static_cast<std::size_t>(n));
-    History history;
-    for (int epoch = 0; epoch < options.epochs; ++epoch) {
-      if (options.verbose) out << "Epoch " << epoch + 1 << '/' << options.epochs << '\n';
-      detail::epoch_order(order, true, gen);
-      ProgressBar bar(steps, options.verbose, out);
-      Logs sums{{"d_loss", 0.0}, {"g_loss", 0.0}, {"d_real", 0.0}, {"d_fake", 0.0}};
-      Logs logs;
-      for (index_t step = 0; step < steps; ++step) {
-        const index_t begin = step * options.batch_size,
-                      end = std::min(n, begin + options.batch_size);
-        const Logs batch =
-            step_on(detail::gather_rows(x, order, begin, end), options.label_smoothing, gen,
-                    {"GAN", epoch + 1, step + 1, steps});
-        for (const auto& [key, value] : batch) sums[key] += value;
-        for (const auto& [key, value] : sums) logs[key] = value / double(step + 1);
-        bar.update(step + 1, logs);
-      }
-      bar.finish(logs);
-      history.append(logs);
-      if (options.on_epoch_end) options.on_epoch_end(epoch, logs);
-    }
-    return history;
+  std::string class_name() const override { return "GAN"; }
+  /// {"name", "latent_dim", "label_smoothing", "generator": spec, "discriminator": spec}.
+  Json get_config() const override {
+    return {{"name", this->name()},
+            {"latent_dim", latent_dim_},
+            {"label_smoothing", label_smoothing_},
+            {"generator", generator_->spec()},
+            {"discriminator", discriminator_->spec()}};
   }
 
-  /// One discriminator update then one generator update on a batch of real samples; returns
-  /// that batch's d_loss, g_loss, d_real and d_fake. A non-finite loss or gradient throws
-  /// NonFiniteError before the update it would have corrupted: a bad d_loss leaves both parts as
-  /// they were; a bad g_loss leaves the generator as it was (the discriminator's update of this
-  /// batch, which was finite, stays).
+  /// One discriminator update then one generator update on a batch of real samples with the
+  /// latent draws of `gen`; returns that batch's d_loss, g_loss, d_real and d_fake. A
+  /// non-finite loss or gradient throws NonFiniteError before the update it would have
+  /// corrupted: a bad d_loss leaves both parts as they were; a bad g_loss leaves the generator
+  /// as it was (the discriminator's update of this batch, which was finite, stays).
   Logs train_step(const Tensor<T>& real, double label_smoothing, Generator& gen) {
+    prepare(real.shape());
     return step_on(real, label_smoothing, gen, {"GAN: train_step"});
   }
 
@@ -188,30 +169,48 @@ class GAN {
     for (T v : logits.value()) s += 1.0 / (1.0 + std::exp(-double(v)));
     return s / double(logits.size());
   }
-  /// Builds both parts, checks that they fit the data, and hands each optimizer its parameters.
-  void prepare(const Shape& sample_shape) {
-    if (!generator_->built()) generator_->build({latent_dim_});
-    NoGradGuard no_grad;
-    const Shape g_out = generator_->predict(Tensor<T>({1, latent_dim_})).shape();
-    const Shape g_sample(std::vector<index_t>(g_out.begin() + 1, g_out.end()));
-    check<ShapeError>(g_sample == sample_shape, "GAN: the generator makes samples ",
-                      batch_shape_str(g_sample), " but the data has samples ",
-                      batch_shape_str(sample_shape));
-    if (!discriminator_->built()) discriminator_->build(sample_shape);
-    const Shape d_out = discriminator_->predict(Tensor<T>(g_out)).shape();
-    check<ShapeError>(d_out == Shape({1, 1}), "GAN: the discriminator must output [*, 1], got ",
-                      d_out);
+  Model<T>* generator_ = nullptr;
+  Model<T>* discriminator_ = nullptr;
+  index_t latent_dim_;
+  double label_smoothing_;
+  Shape sample_shape_;
+  std::unique_ptr<Optimizer<T>> d_optimizer_, g_optimizer_;
+  bool optimizers_built_ = false;
+  Generator latent_gen_;
+  Logs sums_;
+  index_t batches_ = 0;
+
+ protected:
+  /// Checks that the data's samples are what G makes, and hands each optimizer its parameters;
+  /// the latent draws of a fit start from its seed.
+  void prepare(const Shape& x) override {
+    check(compiled(), "GAN: training needs compile(d_optimizer, g_optimizer) first");
+    const Shape sample(std::vector<index_t>(x.begin() + 1, x.end()));
+    check<ShapeError>(sample == sample_shape_, "GAN: the generator makes samples ",
+                      batch_shape_str(sample_shape_), " but the data has samples ",
+                      batch_shape_str(sample));
     if (!optimizers_built_) {
       d_optimizer_->build(discriminator_->trainable_variables());
       g_optimizer_->build(generator_->trainable_variables());
       optimizers_built_ = true;
     }
+    latent_gen_.seed(this->fit_seed() ^ 0x6A09E667F3BCC909ULL);
   }
-
-  std::shared_ptr<Model<T>> generator_, discriminator_;
-  index_t latent_dim_;
-  std::unique_ptr<Optimizer<T>> d_optimizer_, g_optimizer_;
-  bool optimizers_built_ = false;
+  /// fit's step: one D and one G update (step_on), and the epoch's running means of d_loss,
+  /// g_loss, d_real and d_fake.
+  Logs train_step(const Tensor<T>& x, const Tensor<T>*) override {
+    const Logs batch = step_on(x, label_smoothing_, latent_gen_, this->step_place());
+    for (const auto& [key, value] : batch) sums_[key] += value;
+    ++batches_;
+    Logs logs;
+    for (const auto& [key, value] : sums_) logs[key] = value / double(batches_);
+    return logs;
+  }
+  void reset_metrics() override {
+    Model<T>::reset_metrics();
+    sums_.clear();
+    batches_ = 0;
+  }
 };
 
 }  // namespace lamina

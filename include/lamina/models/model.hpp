@@ -5,6 +5,7 @@
 #include <concepts>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,6 +15,8 @@
 #include <vector>
 
 #include "lamina/autograd/grad_mode.hpp"
+#include "lamina/callbacks/callback.hpp"
+#include "lamina/callbacks/callback_list.hpp"
 #include "lamina/layers/layer.hpp"
 #include "lamina/metrics/metrics.hpp"
 #include "lamina/models/batch_source.hpp"
@@ -46,7 +49,11 @@ struct FitOptions {
   /// The epoch to start from (Keras's initial_epoch): training runs epochs initial_epoch + 1
   /// to `epochs`, e.g. to resume after load_model (model.epoch() says where it stopped).
   int initial_epoch = 0;
-  /// Called after each epoch with its 0-based index and logs (e.g. to change the learning rate).
+  /// Callbacks (EarlyStopping, ModelCheckpoint, CSVLogger, ReduceLROnPlateau, ...), called in
+  /// this order after the progress line; see CallbackArg for how they are held.
+  std::vector<CallbackArg<T>> callbacks{};
+  /// Called after each epoch with its 0-based index and logs (e.g. to change the learning rate);
+  /// a shorthand for a LambdaCallback after the others.
   std::function<void(int epoch, const Logs& logs)> on_epoch_end{};
   /// Where the progress goes (std::cout when null).
   std::ostream* output = nullptr;
@@ -182,7 +189,8 @@ class Model {
     metric_names_ = std::move(metrics);
     optimizer_built_ = false;
   }
-  bool compiled() const { return optimizer_ != nullptr; }
+  /// Whether compile() was called (a GAN's own compile counts too).
+  virtual bool compiled() const { return optimizer_ != nullptr; }
   Optimizer<T>& optimizer() {
     require_compiled("optimizer");
     return *optimizer_;
@@ -204,91 +212,55 @@ class Model {
   /// Tensor<T>, or a ByteTensor whose batches are converted to T (with its scale and offset) just
   /// before their steps, as Keras does with uint8 arrays; either gives the same results.
   History fit(const ModelInput<T>& x, const Tensor<T>& y, FitOptions<T> options = {}) {
-    require_compiled("fit");
-    check_data("fit", x, y);
-    check<ValueError>(options.epochs > 0, "fit: epochs must be positive, got ", options.epochs);
-    check<ValueError>(options.initial_epoch >= 0, "fit: initial_epoch must be non-negative, got ",
-                      options.initial_epoch);
-    check<ValueError>(options.batch_size > 0, "fit: batch_size must be positive, got ",
-                      options.batch_size);
-    check<ValueError>(options.validation_split >= 0.0 && options.validation_split < 1.0,
-                      "fit: validation_split must be in [0, 1), got ", options.validation_split);
-    std::ostream& out = options.output ? *options.output : std::cout;
-
-    ModelInput<T> x_train = x;
-    Tensor<T> y_train = y;
-    std::optional<std::pair<ModelInput<T>, Tensor<T>>> validation;
-    if (options.validation_data) {
-      validation.emplace(options.validation_data->first, options.validation_data->second);
-      check_data("fit (validation_data)", validation->first, validation->second);
-    } else if (options.validation_split > 0.0) {
-      const index_t all = x.shape()[0];
-      const auto split = static_cast<index_t>(double(all) * (1.0 - options.validation_split));
-      check<ValueError>(split > 0 && split < all, "fit: validation_split ",
-                        options.validation_split, " of ", all,
-                        " samples leaves no training or no validation samples");
-      x_train = x.slice(0, split);
-      y_train = y.slice(0, split);
-      validation.emplace(x.slice(split, all), y.slice(split, all));
-    }
-    prepare(x_train.shape());
-    check_targets(x_train, y_train);
-    if (validation) check_targets(validation->first, validation->second);
-
-    const index_t n = x_train.shape()[0];
-    const index_t steps = detail::batch_count(n, options.batch_size);
-    std::vector<index_t> order(static_cast<std::size_t>(n));
-    History history;
-    for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
-      if (options.verbose) out << "Epoch " << epoch + 1 << '/' << options.epochs << '\n';
-      Generator shuffler(detail::epoch_seed(options.seed, epoch));
-      detail::epoch_order(order, options.shuffle, shuffler);
-      reset_metrics();
-      ProgressBar bar(steps, options.verbose, out);
-      double loss_sum = 0.0;
-      Logs logs;
-      set_training(true);
-      for (index_t step = 0; step < steps; ++step) {
-        const index_t begin = step * options.batch_size;
-        const index_t end = std::min(n, begin + options.batch_size);
-        const Tensor<T> xb = x_train.gather(order, begin, end);
-        const Tensor<T> yb = detail::gather_rows(y_train, order, begin, end);
-        const double batch_loss = train_step(xb, yb, {"fit", epoch + 1, step + 1, steps});
-        loss_sum += batch_loss * double(end - begin);
-        logs = metric_logs(loss_sum / double(end));
-        bar.update(step + 1, logs);
-      }
-      set_training(false);
-      if (validation) {
-        for (const auto& [key, value] :
-             evaluate_batches("fit (validation)", validation->first, validation->second,
-                              {.batch_size = options.batch_size}))
-          logs["val_" + key] = value;
-        check_validation_loss(logs["val_loss"], epoch + 1, validation->first, validation->second);
-      }
-      bar.finish(logs);
-      history.append(logs);
-      epoch_ = epoch + 1;
-      if (options.on_epoch_end) options.on_epoch_end(epoch, logs);
-    }
-    return history;
+    return run_fit(x, &y, std::move(options));
   }
+  /// Trains on x alone, for models whose train_step needs no targets (GAN).
+  History fit(const ModelInput<T>& x, FitOptions<T> options = {}) {
+    return run_fit(x, nullptr, std::move(options));
+  }
+
+  /// Set by a callback (EarlyStopping, TerminateOnNaN) to end fit after the current batch
+  /// (Keras's model.stop_training); fit clears it when it starts.
+  bool stop_training = false;
 
   /// One optimisation step on one batch; returns the batch's mean loss.
   double train_on_batch(const ModelInput<T>& x, const Tensor<T>& y) {
     require_compiled("train_on_batch");
-    check_data("train_on_batch", x, y);
+    check_data("train_on_batch", x, &y);
     prepare(x.shape());
     set_training(true);
-    const double loss = train_step(x.batch(0, x.shape()[0]), y, {"train_on_batch"});
+    reset_metrics();
+    place_ = {"train_on_batch"};
+    const Logs logs = train_step(x.batch(0, x.shape()[0]), &y);
     set_training(false);
-    return loss;
+    return logs.at("loss");
   }
 
   /// The loss and metrics on x, y (inference mode, no graph recorded); x as in fit.
   Logs evaluate(const ModelInput<T>& x, const Tensor<T>& y, EvaluateOptions options = {}) {
     require_compiled("evaluate");
     return evaluate_batches("evaluate", x, y, options);
+  }
+
+  /// Copies of every weight, in named_weights() order (Keras's model.get_weights()).
+  std::vector<Tensor<T>> get_weights() const {
+    std::vector<Tensor<T>> out;
+    for (const auto& [path, variable] : named_weights()) out.push_back(variable.value().clone());
+    return out;
+  }
+  /// Overwrites every weight, in named_weights() order; the count and shapes must match.
+  void set_weights(const std::vector<Tensor<T>>& values) {
+    const auto weights = named_weights();
+    check<ValueError>(values.size() == weights.size(), name_, ": set_weights got ", values.size(),
+                      " tensors, the model has ", weights.size(), " weights");
+    for (std::size_t i = 0; i < values.size(); ++i)
+      check<ShapeError>(values[i].shape() == weights[i].second.shape(), name_, ": weight '",
+                        weights[i].first, "' has shape ", weights[i].second.shape(), ", got ",
+                        values[i].shape());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      Tensor<T> target = weights[i].second.value();
+      target.assign(values[i]);
+    }
   }
 
   /// The model's outputs for x: [samples, ...], computed in batches in inference mode; x as in fit.
@@ -383,26 +355,162 @@ class Model {
   }
   void set_seed(std::uint64_t seed) { seed_ = seed; }
 
- private:
-  void require_compiled(const char* what) const {
-    check(optimizer_ != nullptr, name_, ": ", what,
-          " needs a compiled model; call compile(optimizer, loss, metrics) first");
+  /// One training step on a batch x (with targets y, or null when fit got none), Keras 3's
+  /// customisation point: compute the loss, check it and its gradients (detail::check_finite_*
+  /// with step_place()), update the weights, update the metrics, and return the epoch's
+  /// running logs so far ({"loss": mean over the batches so far, metric: value}). fit calls it
+  /// in training mode after reset_metrics() at each epoch's start.
+  virtual Logs train_step(const Tensor<T>& x, const Tensor<T>* y) {
+    check<ValueError>(y != nullptr, name_, ": fit needs targets y for the loss '", loss_->name(),
+                      "'");
+    optimizer_->zero_grad();
+    Variable<T> loss = loss_of(x, *y);
+    const double value = double(loss.item());
+    detail::check_finite_loss(value, place_);
+    loss.backward();
+    detail::check_finite_gradients(layers(), place_);
+    optimizer_->step();
+    loss_sum_ += value * double(x.dim(0));
+    loss_count_ += double(x.dim(0));
+    return metric_logs();
   }
-  static void check_data(const char* op, const ModelInput<T>& source, const Tensor<T>& y) {
-    const Shape& x = source.shape();
-    check<ValueError>(x.rank() >= 1 && x[0] > 0, op, ": x is empty (shape ", x, ")");
-    check<ShapeError>(y.rank() >= 1 && y.dim(0) == x[0], op, ": x has ", x[0],
-                      " samples but y has ", y.rank() >= 1 ? y.dim(0) : 0, " (x ", x, ", y ",
-                      y.shape(), ")");
+  /// One evaluation step (evaluate, fit's validation): the loss and metrics of a batch added
+  /// to the running logs, in inference mode with no graph recorded.
+  virtual Logs test_step(const Tensor<T>& x, const Tensor<T>* y) {
+    check<ValueError>(y != nullptr && loss_ != nullptr, name_,
+                      ": evaluation needs targets y and a compiled loss");
+    loss_sum_ += forward_loss(x, *y) * double(x.dim(0));
+    loss_count_ += double(x.dim(0));
+    return metric_logs();
   }
-  /// Builds the layers from x's shape [samples, ...] and hands the parameters to the optimizer.
-  void prepare(const Shape& x) {
+  /// Resets the running loss and metrics (at each epoch's start, before evaluating).
+  virtual void reset_metrics() {
+    loss_sum_ = loss_count_ = 0;
+    for (auto& m : metrics_) m->reset();
+  }
+  /// Builds the model for samples like x ([samples, ...]) and hands the parameters to the
+  /// optimizer; a model with its own optimizers (GAN) overrides it.
+  virtual void prepare(const Shape& x) {
     if (!built() || !build_input_shape_) build(Shape(std::vector<index_t>(x.begin() + 1, x.end())));
     if (!optimizer_built_) {
       optimizer_->build(trainable_variables());
       optimizer_built_ = true;
     }
   }
+  /// Where the running training step is, for its error messages.
+  const detail::StepPlace& step_place() const { return place_; }
+  /// The seed of the running (or last) fit.
+  std::uint64_t fit_seed() const { return fit_seed_; }
+
+ private:
+  void require_compiled(const char* what) const {
+    check(compiled(), name_, ": ", what, " needs a compiled model; call compile(...) first");
+  }
+  static void check_data(const char* op, const ModelInput<T>& source, const Tensor<T>* y) {
+    const Shape& x = source.shape();
+    check<ValueError>(x.rank() >= 1 && x[0] > 0, op, ": x is empty (shape ", x, ")");
+    if (!y) return;
+    check<ShapeError>(y->rank() >= 1 && y->dim(0) == x[0], op, ": x has ", x[0],
+                      " samples but y has ", y->rank() >= 1 ? y->dim(0) : 0, " (x ", x, ", y ",
+                      y->shape(), ")");
+  }
+
+  History run_fit(const ModelInput<T>& x, const Tensor<T>* y, FitOptions<T> options) {
+    require_compiled("fit");
+    check_data("fit", x, y);
+    check<ValueError>(options.epochs > 0, "fit: epochs must be positive, got ", options.epochs);
+    check<ValueError>(options.initial_epoch >= 0, "fit: initial_epoch must be non-negative, got ",
+                      options.initial_epoch);
+    check<ValueError>(options.batch_size > 0, "fit: batch_size must be positive, got ",
+                      options.batch_size);
+    check<ValueError>(options.validation_split >= 0.0 && options.validation_split < 1.0,
+                      "fit: validation_split must be in [0, 1), got ", options.validation_split);
+    ModelInput<T> x_train = x;
+    std::optional<Tensor<T>> y_train;
+    if (y) y_train = *y;
+    std::optional<std::pair<ModelInput<T>, Tensor<T>>> validation;
+    if (options.validation_data) {
+      validation.emplace(options.validation_data->first, options.validation_data->second);
+      check_data("fit (validation_data)", validation->first, &validation->second);
+    } else if (options.validation_split > 0.0) {
+      check<ValueError>(y != nullptr, "fit: validation_split needs targets y");
+      const index_t all = x.shape()[0];
+      const auto split = static_cast<index_t>(double(all) * (1.0 - options.validation_split));
+      check<ValueError>(split > 0 && split < all, "fit: validation_split ",
+                        options.validation_split, " of ", all,
+                        " samples leaves no training or no validation samples");
+      x_train = x.slice(0, split);
+      y_train = y->slice(0, split);
+      validation.emplace(x.slice(split, all), y->slice(split, all));
+    }
+    fit_seed_ = options.seed;
+    prepare(x_train.shape());
+    if (y_train && loss_) check_targets(x_train, *y_train);
+    if (validation) check_targets(validation->first, validation->second);
+
+    const index_t n = x_train.shape()[0];
+    const index_t steps = detail::batch_count(n, options.batch_size);
+    std::vector<index_t> order(static_cast<std::size_t>(n));
+    History history;
+    std::vector<CallbackArg<T>> user = options.callbacks;
+    if (options.on_epoch_end)
+      user.push_back(LambdaCallback<T>(
+          {.on_epoch_end = [f = options.on_epoch_end](int e, Logs& l) { f(e, l); }}));
+    detail::CallbackList<T> callbacks(*this,
+                                      {.epochs = options.epochs,
+                                       .steps = steps,
+                                       .verbose = options.verbose,
+                                       .output = options.output ? options.output : &std::cout},
+                                      user, history);
+    stop_training = false;
+    Logs logs;
+    callbacks.call(&Callback<T>::on_train_begin, logs);
+    for (int epoch = options.initial_epoch; epoch < options.epochs && !stop_training; ++epoch) {
+      Generator shuffler(detail::epoch_seed(options.seed, epoch));
+      detail::epoch_order(order, options.shuffle, shuffler);
+      reset_metrics();
+      logs.clear();
+      callbacks.call(&Callback<T>::on_epoch_begin, epoch, logs);
+      set_training(true);
+      bool completed = true;
+      for (index_t step = 0; step < steps; ++step) {
+        Logs batch_logs;
+        callbacks.call(&Callback<T>::on_train_batch_begin, step, batch_logs);
+        const index_t begin = step * options.batch_size;
+        const index_t end = std::min(n, begin + options.batch_size);
+        const Tensor<T> xb = x_train.gather(order, begin, end);
+        const Tensor<T> yb =
+            y_train ? detail::gather_rows(*y_train, order, begin, end) : Tensor<T>();
+        place_ = {"fit", epoch + 1, step + 1, steps};
+        try {
+          logs = train_step(xb, y_train ? &yb : nullptr);
+        } catch (const NonFiniteError&) {
+          if (!callbacks.handles_non_finite_loss()) throw;
+          logs["loss"] = std::numeric_limits<double>::quiet_NaN();
+        }
+        callbacks.call(&Callback<T>::on_train_batch_end, step, logs);
+        if (stop_training) {
+          completed = step + 1 == steps;
+          break;
+        }
+      }
+      set_training(false);
+      if (validation) {
+        for (const auto& [key, value] :
+             evaluate_batches("fit (validation)", validation->first, validation->second,
+                              {.batch_size = options.batch_size}))
+          logs["val_" + key] = value;
+        check_validation_loss(logs["val_loss"], epoch + 1, validation->first, validation->second);
+      }
+      if (optimizer_ && optimizer_->learning_rate_setting().schedule())
+        logs["learning_rate"] = optimizer_->learning_rate();
+      if (completed) epoch_ = epoch + 1;
+      callbacks.call(&Callback<T>::on_epoch_end, epoch, logs);
+    }
+    callbacks.call(&Callback<T>::on_train_end, logs);
+    return history;
+  }
+
   /// Validates all of y against the model's output shape for x before any step runs.
   void check_targets(const ModelInput<T>& x, const Tensor<T>& y) {
     NoGradGuard no_grad;
@@ -421,7 +529,7 @@ class Model {
   /// evaluate's loop, also fit's validation: the loss and metrics over x, y in batches.
   Logs evaluate_batches(const char* op, const ModelInput<T>& x, const Tensor<T>& y,
                         const EvaluateOptions& options) {
-    check_data(op, x, y);
+    check_data(op, x, &y);
     check<ValueError>(options.batch_size > 0, op, ": batch_size must be positive, got ",
                       options.batch_size);
     NoGradGuard no_grad;
@@ -430,13 +538,12 @@ class Model {
     const index_t n = x.shape()[0];
     const index_t steps = detail::batch_count(n, options.batch_size);
     ProgressBar bar(steps, options.verbose, options.output ? *options.output : std::cout);
-    double loss_sum = 0.0;
     Logs logs;
     for (index_t step = 0; step < steps; ++step) {
       const index_t begin = step * options.batch_size,
                     end = std::min(n, begin + options.batch_size);
-      loss_sum += forward_loss(x.batch(begin, end), y.slice(begin, end)) * double(end - begin);
-      logs = metric_logs(loss_sum / double(end));
+      const Tensor<T> yb = y.slice(begin, end);
+      logs = test_step(x.batch(begin, end), &yb);
       bar.update(step + 1, logs);
     }
     bar.finish(logs);
@@ -469,18 +576,6 @@ class Model {
   double forward_loss(const Tensor<T>& x, const Tensor<T>& y) {
     return double(loss_of(x, y).item());
   }
-  /// One optimisation step. A non-finite loss or gradient throws NonFiniteError naming
-  /// `where` (and the weight) before the optimizer step, so the weights stay as they were.
-  double train_step(const Tensor<T>& x, const Tensor<T>& y, const detail::StepPlace& where) {
-    optimizer_->zero_grad();
-    Variable<T> loss = loss_of(x, y);
-    const double value = double(loss.item());
-    detail::check_finite_loss(value, where);
-    loss.backward();
-    detail::check_finite_gradients(layers(), where);
-    optimizer_->step();
-    return value;
-  }
   /// Throws NonFiniteError when fit's validation loss is not finite, naming the first
   /// non-finite value of the validation data if there is one.
   static void check_validation_loss(double loss, int epoch, const ModelInput<T>& x,
@@ -502,11 +597,8 @@ class Model {
                                  " at epoch ", epoch,
                                  " (the validation data is finite; the model's outputs are not)");
   }
-  void reset_metrics() {
-    for (auto& m : metrics_) m->reset();
-  }
-  Logs metric_logs(double loss) const {
-    Logs logs{{"loss", loss}};
+  Logs metric_logs() const {
+    Logs logs{{"loss", loss_count_ > 0 ? loss_sum_ / loss_count_ : 0.0}};
     for (const auto& m : metrics_) logs[m->name()] = m->result();
     return logs;
   }
@@ -522,6 +614,9 @@ class Model {
   std::optional<Shape> build_input_shape_;
   int epoch_ = 0;
   bool optimizer_built_ = false;
+  double loss_sum_ = 0, loss_count_ = 0;
+  std::uint64_t fit_seed_ = 0;
+  detail::StepPlace place_;
 
   friend struct detail::ModelFile;
 };

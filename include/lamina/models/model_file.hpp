@@ -132,7 +132,8 @@ struct ModelFile {
     w.set_metadata("model_config", model.spec().dump());
     const auto weights = model.named_weights();
     for (const auto& [name, variable] : weights) w.add(name, variable.value());
-    if (model.compiled()) {
+    // A model with its own optimizers (GAN) saves its architecture and weights only.
+    if (model.optimizer_ && model.loss_) {
       w.set_metadata(
           "compile_config",
           Json{{"optimizer",
@@ -142,7 +143,7 @@ struct ModelFile {
                {"metrics", model.metric_names_}}
               .dump());
     }
-    if (!options.include_optimizer || !model.compiled() || !model.optimizer_built_) {
+    if (!options.include_optimizer || !model.optimizer_ || !model.optimizer_built_) {
       w.write(path);
       return;
     }

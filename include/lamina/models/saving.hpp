@@ -8,6 +8,7 @@
 #include "lamina/core/registry.hpp"
 #include "lamina/io/safetensors.hpp"
 #include "lamina/models/autoencoder.hpp"
+#include "lamina/models/gan.hpp"
 #include "lamina/models/model.hpp"
 #include "lamina/models/model_file.hpp"
 #include "lamina/models/sequential.hpp"
@@ -26,19 +27,31 @@ std::shared_ptr<Model<T>> model_from_spec(const Json& spec);
 template <class T>
 Registry<ModelFactory<T>>& model_registry() {
   static Registry<ModelFactory<T>> registry(
-      "model class", {
-                         {"Autoencoder",
-                          [](const Json& config) -> std::shared_ptr<Model<T>> {
-                            ConfigReader r(config, "Autoencoder");
-                            const auto name = r.get<std::string>("name");
-                            auto encoder = model_from_spec<T>(r.get<Json>("encoder"));
-                            auto decoder = model_from_spec<T>(r.get<Json>("decoder"));
-                            r.finish();
-                            return std::make_shared<Autoencoder<T>>(std::move(encoder),
-                                                                    std::move(decoder), name);
-                          }},
-                         {"Sequential", &Sequential<T>::from_config},
-                     });
+      "model class",
+      {
+          {"Autoencoder",
+           [](const Json& config) -> std::shared_ptr<Model<T>> {
+             ConfigReader r(config, "Autoencoder");
+             const auto name = r.get<std::string>("name");
+             auto encoder = model_from_spec<T>(r.get<Json>("encoder"));
+             auto decoder = model_from_spec<T>(r.get<Json>("decoder"));
+             r.finish();
+             return std::make_shared<Autoencoder<T>>(std::move(encoder), std::move(decoder), name);
+           }},
+          {"GAN",
+           [](const Json& config) -> std::shared_ptr<Model<T>> {
+             ConfigReader r(config, "GAN");
+             GANOptions o{.name = r.get<std::string>("name"),
+                          .label_smoothing = r.get<double>("label_smoothing", 0.0)};
+             const auto latent_dim = r.get<index_t>("latent_dim");
+             auto generator = model_from_spec<T>(r.get<Json>("generator"));
+             auto discriminator = model_from_spec<T>(r.get<Json>("discriminator"));
+             r.finish();
+             return std::make_shared<GAN<T>>(std::move(generator), std::move(discriminator),
+                                             latent_dim, std::move(o));
+           }},
+          {"Sequential", &Sequential<T>::from_config},
+      });
   return registry;
 }
 
@@ -75,8 +88,8 @@ std::shared_ptr<Model<T>> model_from_spec(const Json& spec) {
 /// when saved, its compile settings, optimizer state, epoch and random state, so that it
 /// predicts bit for bit as the saved model did and resumes training exactly. Every problem with
 /// the file is an IoError naming it and what is wrong; so is a config whose layers would
-/// allocate more than 1 GiB plus four times the file's size (detail::AllocationLimit), which no file
-/// holding those weights could ask for.
+/// allocate more than 1 GiB plus four times the file's size (detail::AllocationLimit), which no
+/// file holding those weights could ask for.
 template <class T>
 std::shared_ptr<Model<T>> load_model(const SafetensorsFile& f) {
   detail::check_format(f);
