@@ -87,6 +87,15 @@ TYPED_TEST(ShapeOpsTyped, SliceAlongEachAxis) {
                      {2, 3, 4, 5}, 0);
 }
 
+TYPED_TEST(ShapeOpsTyped, FlipAlongEachAxis) {
+  using T = TypeParam;
+  const Variable<T> x(iota<T>({2, 3, 2}));
+  expect_tensor_near(flip(x, 0).value(), {2, 3, 2}, {6, 7, 8, 9, 10, 11, 0, 1, 2, 3, 4, 5}, 0);
+  expect_tensor_near(flip(x, 1).value(), {2, 3, 2}, {4, 5, 2, 3, 0, 1, 10, 11, 8, 9, 6, 7}, 0);
+  expect_tensor_near(flip(x, -1).value(), {2, 3, 2}, {1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10}, 0);
+  expect_tensor_near(flip(flip(x, 1), 1).value(), {2, 3, 2}, range(0, 12), 0);
+}
+
 TEST(ShapeOpsGrad, ReshapeAndFlatten) {
   const auto x = random_tensor({2, 3, 4}, 1);
   expect_gradients_match([](const std::vector<V>& v) { return reshape(v[0], {4, -1}); }, {x});
@@ -169,6 +178,21 @@ TEST(ShapeOpsErrors, Concat) {
   expect_error<ValueError>([&] { concat<double>({a, a}, -3); }, {"concat", "axis -3", "[2, 3]"});
   expect_error<ShapeError>([] { concat<double>({V(Tensor<double>::scalar(1.0))}, 0); },
                            {"concat", "0-D", "[]"});
+}
+
+TEST(ShapeOpsGrad, Flip) {
+  for (int axis : {0, 1, 2, -1})
+    expect_gradients_match([axis](const std::vector<V>& v) { return flip(v[0], axis); },
+                           {random_tensor({3, 4, 2}, 14)});
+}
+
+TEST(ShapeOpsErrors, Flip) {
+  expect_error<ValueError>(
+      [] {
+        flip(V(Tensor<double>::zeros({2, 3})), 2);
+      },
+      {"flip", "axis 2", "[2, 3]"});
+  expect_error<ShapeError>([] { flip(V(Tensor<double>::scalar(1.0)), 0); }, {"flip", "0-D"});
 }
 
 TEST(ShapeOpsErrors, Slice) {

@@ -238,6 +238,14 @@ class Layer {
     weights_.push_back({std::move(name), v, trainable});
     return v;
   }
+  /// Registers, under `name`, a weight that an inner layer made (a wrapper such as
+  /// Bidirectional): the variable is shared, so the gradients the inner layer's ops record are
+  /// this weight's.
+  Variable<T> add_shared_weight(std::string name, Variable<T> variable, bool trainable) {
+    variable.set_requires_grad(trainable && trainable_);
+    weights_.push_back({std::move(name), variable, trainable});
+    return variable;
+  }
   /// The generator of random draws at call time (Dropout), seeded from the layer's seed.
   Generator& call_generator() {
     if (!call_gen_) call_gen_.emplace(seed_.value_or(0) ^ 0x9E3779B97F4A7C15ULL);

@@ -7,10 +7,13 @@
 #include "lamina/core/config.hpp"
 #include "lamina/core/registry.hpp"
 #include "lamina/layers/activation.hpp"
+#include "lamina/layers/bidirectional.hpp"
 #include "lamina/layers/conv2d.hpp"
 #include "lamina/layers/dense.hpp"
 #include "lamina/layers/dropout.hpp"
+#include "lamina/layers/gru.hpp"
 #include "lamina/layers/layer.hpp"
+#include "lamina/layers/lstm.hpp"
 #include "lamina/layers/pooling.hpp"
 #include "lamina/layers/reshape.hpp"
 #include "lamina/layers/simple_rnn.hpp"
@@ -21,22 +24,31 @@ namespace lamina {
 template <class T>
 using LayerFactory = std::function<std::shared_ptr<Layer<T>>(const Json& config)>;
 
+/// Declared here for Bidirectional's factory, which rebuilds the layer it wraps; defined below.
+template <class T>
+std::shared_ptr<Layer<T>> layer_from_spec(const Json& spec);
+
 /// The layer classes a model file can name: the built-in ones (this is their one list) and
 /// those added with register_layer.
 template <class T>
 Registry<LayerFactory<T>>& layer_registry() {
   static Registry<LayerFactory<T>> registry(
-      "layer class", {
-                         {"Activation", &Activation<T>::from_config},
-                         {"AveragePooling2D", &AveragePooling2D<T>::from_config},
-                         {"Conv2D", &Conv2D<T>::from_config},
-                         {"Dense", &Dense<T>::from_config},
-                         {"Dropout", &Dropout<T>::from_config},
-                         {"Flatten", &Flatten<T>::from_config},
-                         {"MaxPooling2D", &MaxPooling2D<T>::from_config},
-                         {"Reshape", &Reshape<T>::from_config},
-                         {"SimpleRNN", &SimpleRNN<T>::from_config},
-                     });
+      "layer class",
+      {
+          {"Activation", &Activation<T>::from_config},
+          {"AveragePooling2D", &AveragePooling2D<T>::from_config},
+          {"Bidirectional",
+           [](const Json& c) { return Bidirectional<T>::from_config(c, &layer_from_spec<T>); }},
+          {"Conv2D", &Conv2D<T>::from_config},
+          {"Dense", &Dense<T>::from_config},
+          {"Dropout", &Dropout<T>::from_config},
+          {"Flatten", &Flatten<T>::from_config},
+          {"GRU", &GRU<T>::from_config},
+          {"LSTM", &LSTM<T>::from_config},
+          {"MaxPooling2D", &MaxPooling2D<T>::from_config},
+          {"Reshape", &Reshape<T>::from_config},
+          {"SimpleRNN", &SimpleRNN<T>::from_config},
+      });
   return registry;
 }
 

@@ -161,4 +161,28 @@ Variable<T> slice(const Variable<T>& x, int axis, index_t begin, index_t end) {
       });
 }
 
+/// The elements in reverse order along `axis` (negative counts from the end), as Keras's
+/// ops.flip: [[1, 2, 3]] flipped along 1 gives [[3, 2, 1]].
+template <class T>
+Variable<T> flip(const Variable<T>& x, int axis) {
+  check<ShapeError>(x.rank() >= 1, "flip: cannot flip a 0-D tensor (shape ", x.shape(), ")");
+  const int ax = x.shape().normalize_axis(axis, "flip");
+  const detail::AxisSplit in = detail::split_at(x.shape(), ax);
+  const auto reversed = [in](const T* src, T* dst) {
+    for (index_t o = 0; o < in.outer; ++o)
+      for (index_t i = 0; i < in.size; ++i)
+        std::copy_n(src + (o * in.size + i) * in.inner, in.inner,
+                    dst + (o * in.size + in.size - 1 - i) * in.inner);
+  };
+  Tensor<T> y = Tensor<T>::empty(x.shape());
+  reversed(x.value().data(), y.data());
+  return Variable<T>::from_op("flip", std::move(y), {x},
+                              [reversed](const Tensor<T>& g, autograd::Gradients<T>& grads) {
+                                // A permutation: the gradient is permuted back (flipped again).
+                                Tensor<T> gx = Tensor<T>::empty(g.shape());
+                                reversed(g.data(), gx.data());
+                                grads.add(0, std::move(gx));
+                              });
+}
+
 }  // namespace lamina
