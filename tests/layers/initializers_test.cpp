@@ -64,6 +64,7 @@ TYPED_TEST(InitializersTyped, UniformFamiliesHaveTheirBoundsAndVariance) {
       {"he_uniform", std::sqrt(6.0 / 300)},
       {"lecun_uniform", std::sqrt(3.0 / 300)},
       {"random_uniform", 0.05},
+      {"uniform", 0.05},  // Keras's alias of random_uniform
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

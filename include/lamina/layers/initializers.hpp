@@ -25,10 +25,10 @@ inline std::pair<double, double> compute_fans(const Shape& shape) {
 
 /// The initializer names `initialize` accepts (Keras names).
 inline const std::vector<std::string>& initializer_names() {
-  static const std::vector<std::string> names = {"zeros",         "ones",          "glorot_uniform",
-                                                 "glorot_normal", "he_uniform",    "he_normal",
-                                                 "lecun_uniform", "lecun_normal",  "orthogonal",
-                                                 "random_normal", "random_uniform"};
+  static const std::vector<std::string> names = {
+      "zeros",      "ones",          "glorot_uniform", "glorot_normal",
+      "he_uniform", "he_normal",     "lecun_uniform",  "lecun_normal",
+      "orthogonal", "random_normal", "random_uniform", "uniform"};
   return names;
 }
 
@@ -89,7 +89,8 @@ Tensor<T> orthogonal(const Shape& shape, Generator& gen) {
 /// A tensor of `shape` drawn by the Keras initializer `name` from `gen`:
 /// glorot_uniform U(±sqrt(6/(fan_in+fan_out))) and glorot_normal (Glorot & Bengio 2010),
 /// he_uniform U(±sqrt(6/fan_in)) and he_normal (He et al. 2015), lecun_* (LeCun et al. 1998),
-/// orthogonal (Saxe et al. 2014), random_normal N(0, 0.05), random_uniform U(±0.05), zeros, ones.
+/// orthogonal (Saxe et al. 2014), random_normal N(0, 0.05), random_uniform U(±0.05) (also
+/// called "uniform", Keras's alias, Embedding's default), zeros, ones.
 /// The *_normal ones are truncated at two standard deviations, as in Keras.
 template <class T>
 Tensor<T> initialize(const std::string& name, const Shape& shape, Generator& gen) {
@@ -113,7 +114,7 @@ Tensor<T> initialize(const std::string& name, const Shape& shape, Generator& gen
     return detail::truncated_normal<T>(shape, std::sqrt(1.0 / fan_in) / truncation, gen);
   if (name == "orthogonal") return detail::orthogonal<T>(shape, gen);
   if (name == "random_normal") return Tensor<T>::normal(shape, T(0), T(0.05), gen);
-  if (name == "random_uniform") return uniform(0.05);
+  if (name == "random_uniform" || name == "uniform") return uniform(0.05);
   std::string valid;
   for (const std::string& n : initializer_names()) valid += (valid.empty() ? "" : ", ") + n;
   throw ValueError("unknown initializer '" + name + "'; valid names: " + valid);

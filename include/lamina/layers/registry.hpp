@@ -11,6 +11,7 @@
 #include "lamina/layers/conv2d.hpp"
 #include "lamina/layers/dense.hpp"
 #include "lamina/layers/dropout.hpp"
+#include "lamina/layers/embedding.hpp"
 #include "lamina/layers/gru.hpp"
 #include "lamina/layers/layer.hpp"
 #include "lamina/layers/lstm.hpp"
@@ -42,6 +43,7 @@ Registry<LayerFactory<T>>& layer_registry() {
           {"Conv2D", &Conv2D<T>::from_config},
           {"Dense", &Dense<T>::from_config},
           {"Dropout", &Dropout<T>::from_config},
+          {"Embedding", &Embedding<T>::from_config},
           {"Flatten", &Flatten<T>::from_config},
           {"GRU", &GRU<T>::from_config},
           {"LSTM", &LSTM<T>::from_config},
