@@ -8,7 +8,9 @@
 //   Conv2D(32, 3x3, relu) on [32, 28, 28, 1] ("conv1") and Conv2D(64, 3x3, relu) on
 //     [32, 13, 13, 32] ("conv2"): the tutorial CNN's two convolutions at batch 32;
 //   MaxPooling2D(2x2) on [32, 26, 26, 32] ("pool1") and [32, 11, 11, 64] ("pool2");
-//   SimpleRNN(32) (tanh) over [32, 28, 28]: 28 steps of 28 features at batch 32.
+//   SimpleRNN(32) (tanh) over [32, 28, 28]: 28 steps of 28 features at batch 32;
+//   LSTM(128) and GRU(128) over [32, 28, 28] (the issue-10 tutorial's row-by-row Fashion-MNIST
+//     classifier at batch 32).
 //
 // In forward + backward the input needs a gradient where it would in the tutorial model (a
 // hidden layer: Dense, conv2, the pools), not where it is data (conv1, the RNN).
@@ -204,6 +206,33 @@ BENCHMARK(BM_SimpleRNNForward)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_SimpleRNNForwardBackward)
     ->Name("BM_SimpleRNNForwardBackward/b32_t28_f28_u32")
+    ->Unit(benchmark::kMicrosecond);
+
+// --- LSTM(128) and GRU(128) over 28 steps of 28 features, batch 32 ----------------------------
+
+void BM_LSTMForward(benchmark::State& state) {
+  lamina::LSTM<float> lstm(128, {.input_shape = {28, 28}});
+  run_forward(state, lstm, kRnnInput);
+}
+void BM_LSTMForwardBackward(benchmark::State& state) {
+  lamina::LSTM<float> lstm(128, {.input_shape = {28, 28}});
+  run_forward_backward(state, lstm, kRnnInput, /*input_grad=*/false);
+}
+void BM_GRUForward(benchmark::State& state) {
+  lamina::GRU<float> gru(128, {.input_shape = {28, 28}});
+  run_forward(state, gru, kRnnInput);
+}
+void BM_GRUForwardBackward(benchmark::State& state) {
+  lamina::GRU<float> gru(128, {.input_shape = {28, 28}});
+  run_forward_backward(state, gru, kRnnInput, /*input_grad=*/false);
+}
+BENCHMARK(BM_LSTMForward)->Name("BM_LSTMForward/b32_t28_f28_u128")->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LSTMForwardBackward)
+    ->Name("BM_LSTMForwardBackward/b32_t28_f28_u128")
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GRUForward)->Name("BM_GRUForward/b32_t28_f28_u128")->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GRUForwardBackward)
+    ->Name("BM_GRUForwardBackward/b32_t28_f28_u128")
     ->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -144,6 +144,18 @@ class LastState(nn.Module):
         return h[-1]
 
 
+class LastOutput(nn.Module):
+    """LSTM(128) / GRU(128) as a layer: the last output [b, units] of nn.LSTM / nn.GRU."""
+
+    def __init__(self, rnn):
+        super().__init__()
+        self.rnn = rnn
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return out[:, -1]
+
+
 def conv_layer(which):
     """(layer, NCHW input) of the tutorial's conv1 / conv2 at batch 32."""
     if which == 0:
@@ -212,6 +224,11 @@ def _rnn_layer():
         uniform((32, 28, 28))
 
 
+def _gated_layer(kind):
+    rnn = (nn.LSTM if kind == "lstm" else nn.GRU)(28, 128, batch_first=True)
+    return LastOutput(keras_init(rnn)), uniform((32, 28, 28))
+
+
 CASES = {
     "dense_fwd": lambda: forward_case(*_dense()),
     "dense_fwd_bwd": lambda: forward_backward_case(*_dense(), input_grad=True),
@@ -225,6 +242,10 @@ CASES = {
     "pool2_fwd_bwd": lambda: forward_backward_case(nn.MaxPool2d(2), pool_input(1), True),
     "rnn_fwd": lambda: forward_case(*_rnn_layer()),
     "rnn_fwd_bwd": lambda: forward_backward_case(*_rnn_layer(), input_grad=False),
+    "lstm_fwd": lambda: forward_case(*_gated_layer("lstm")),
+    "lstm_fwd_bwd": lambda: forward_backward_case(*_gated_layer("lstm"), input_grad=False),
+    "gru_fwd": lambda: forward_case(*_gated_layer("gru")),
+    "gru_fwd_bwd": lambda: forward_backward_case(*_gated_layer("gru"), input_grad=False),
     "cnn_step_32": lambda: train_step_case(cnn(), nn.CrossEntropyLoss(),
                                            uniform((32, 1, 28, 28), 0, 1), labels(32)),
     "cnn_step_128": lambda: train_step_case(cnn(), nn.CrossEntropyLoss(),
