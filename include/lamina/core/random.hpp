@@ -64,8 +64,8 @@ class Generator {
     bool has_spare = false;
     std::uint64_t spare = 0;
     in >> engine >> has_spare >> spare;
-    check<ValueError>(!in.fail() && (in >> std::ws).eof(), "Generator: '",
-                      text.substr(0, 40), "...' is not a generator state");
+    check<ValueError>(!in.fail() && (in >> std::ws).eof(), "Generator: '", text.substr(0, 40),
+                      "...' is not a generator state");
     engine_ = engine;
     has_spare_ = has_spare;
     spare_ = std::bit_cast<double>(spare);
