@@ -27,6 +27,9 @@ report() {
   printf 'test.sh (%s): %s in %dm%02ds\n' "${mode}" "${verdict}" $((SECONDS / 60)) $((SECONDS % 60))
 }
 trap report EXIT
+# Killed from outside (a CI time limit): say so, rather than let the EXIT trap see status 0.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 lamina_setup
 
@@ -38,8 +41,11 @@ else
   # No -Werror here: GCC's warnings under -fsanitize are known to include false positives,
   # and the release build already fails on every real warning. The header check is compile-only,
   # so the release build covers it too. RelWithDebInfo without -DNDEBUG: asserts (lamina's and
-  # Eigen's bounds checks) stay on in this build.
-  cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g"
+  # Eigen's bounds checks) stay on in this build. -O1 -g1 (line tables: sanitizer reports still
+  # name file and line) compile in about half the time and memory of -O2 -g, which CI's time
+  # limit needs (measured on tests/layers/embedding_test.cpp: 241 s and 5.6 GB against 442 s
+  # and 8.9 GB).
+  cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1"
     -DLAMINA_SANITIZE=ON
     -DLAMINA_BUILD_EXAMPLES=OFF -DLAMINA_BUILD_BENCHMARKS=OFF -DLAMINA_HEADER_CHECK=OFF)
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

@@ -79,3 +79,8 @@
 #include "lamina/models/model_file.hpp"
 #include "lamina/models/saving.hpp"
 #include "lamina/models/sequential.hpp"
+
+// Opt-in: the factories behind load_model compiled once per program (extern_templates.hpp).
+#ifdef LAMINA_EXTERN_TEMPLATES
+#include "lamina/extern_templates.hpp"
+#endif
