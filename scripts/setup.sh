@@ -16,6 +16,7 @@ LAMINA_PACKAGES=(
   libgtest-dev
   libbenchmark-dev
   libstb-dev
+  libtinyxml2-dev
 )
 
 # OpenMP threads that wait for work sleep instead of spinning: on a machine busier than its

@@ -77,6 +77,7 @@
 #include "lamina/models/history.hpp"
 #include "lamina/models/model.hpp"
 #include "lamina/models/model_file.hpp"
+#include "lamina/models/plot_history.hpp"
 #include "lamina/models/saving.hpp"
 #include "lamina/models/sequential.hpp"
 
