@@ -3,7 +3,8 @@
 //   encoder Dense(32, relu) -> decoder Dense(784, sigmoid); binary cross-entropy, Adam,
 // 50 epochs at batch 256 by default, through lamina's Autoencoder template.
 // Prints Keras-style logs and the test reconstruction binary cross-entropy; writes
-// out/autoencoder/model.safetensors (the trained model), out/autoencoder/history.csv and
+// out/autoencoder/model.safetensors (the trained model), out/autoencoder/history.csv,
+// out/autoencoder/curves.svg (training curves) and
 // out/autoencoder/reconstructions.png (the first test images in the top row, their
 // reconstructions below them). --load evaluates a saved model instead of training.
 //   build/release/examples/autoencoder [--epochs 50] [--batch-size 256] [--data DIR] [--load FILE]

@@ -7,8 +7,9 @@
 // Prints Keras-style logs (d_loss, g_loss, and the mean discriminator outputs d_real = D(x) and
 // d_fake = D(G(z))) and the last epoch's mean D(real) and D(fake); writes
 // out/gan/epoch_001.png, epoch_002.png, ... (the same 64 latent vectors, drawn from a fixed
-// seed, after each epoch), out/gan/history.csv and out/gan/model.safetensors (the trained GAN;
-// --load FILE writes out/gan/samples.png from a saved one instead of training).
+// seed, after each epoch), out/gan/history.csv, out/gan/curves.svg (training curves) and
+// out/gan/model.safetensors (the trained GAN; --load FILE writes out/gan/samples.png from a saved
+// one instead of training).
 //   build/release/examples/gan [--epochs 10] [--batch-size 64] [--data DIR] [--load FILE]
 //
 // --expect-loss-decrease (the CI check). "The loss falls" means little in a GAN, where D and G

@@ -1,8 +1,9 @@
 // A SimpleRNN reads each Fashion-MNIST image row by row (28 timesteps of 28 features):
 //   SimpleRNN(32, relu) -> Dense(10, softmax); Adam, sparse categorical cross-entropy.
 // Prints Keras-style logs and the test accuracy; writes out/rnn/model.safetensors (the trained
-// model), out/rnn/history.csv and out/rnn/predictions.png (test images with predicted and true
-// classes, wrong ones framed red). --load evaluates a saved model instead of training.
+// model), out/rnn/history.csv, out/rnn/curves.svg (training curves) and out/rnn/predictions.png
+// (test images with predicted and true classes, wrong ones framed red). --load evaluates a saved
+// model instead of training.
 //   build/release/examples/rnn [--epochs 10] [--batch-size 32] [--data DIR] [--load FILE] [--help]
 
 #include <iostream>

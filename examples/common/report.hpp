@@ -104,7 +104,9 @@ inline int finish(const ExampleOptions& options, const History& history, const E
                   const std::string& key = "loss") {
   const std::string csv = options.out + "/history.csv";
   write_history_csv(csv, history, timer.seconds());
-  std::cout << "Wrote " << csv << "\n";
+  const std::string svg = options.out + "/curves.svg";
+  plot_history(history, svg, {.title = options.name + ": training history"});
+  std::cout << "Wrote " << csv << " and " << svg << "\n";
   if (!timer.seconds().empty()) {
     std::ostringstream line;
     line << std::fixed << std::setprecision(1) << "Training time: " << timer.total() << " s for "

@@ -17,10 +17,10 @@
 
 /// The explicit instantiations for scalar T; `prefix` is `extern` for declarations, empty for
 /// definitions (instantiate.hpp).
-#define LAMINA_REGISTRY_INSTANTIATIONS(prefix, T)                              \
-  prefix template Registry<LayerFactory<T>>& layer_registry<T>();              \
-  prefix template std::shared_ptr<Layer<T>> layer_from_spec<T>(const Json&);   \
-  prefix template Registry<ModelFactory<T>>& model_registry<T>();              \
+#define LAMINA_REGISTRY_INSTANTIATIONS(prefix, T)                            \
+  prefix template Registry<LayerFactory<T>>& layer_registry<T>();            \
+  prefix template std::shared_ptr<Layer<T>> layer_from_spec<T>(const Json&); \
+  prefix template Registry<ModelFactory<T>>& model_registry<T>();            \
   prefix template std::shared_ptr<Model<T>> model_from_spec<T>(const Json&);
 
 namespace lamina {

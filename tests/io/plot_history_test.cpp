@@ -14,9 +14,12 @@
 
 #include "lamina/models/plot_history.hpp"
 
+#include "support/op_check.hpp"
+
 namespace lamina {
 namespace {
 
+using testing::expect_error;
 using tinyxml2::XMLElement;
 
 /// 10 epochs: loss and val_loss falling, accuracy and val_accuracy rising, a learning rate.
@@ -125,18 +128,20 @@ const XMLElement* panel_of(const XMLElement* root, const std::string& quantity) 
   return found.empty() ? root : found[0];
 }
 
-/// Expects the series' line and markers to sit at (epoch e + 1, values[e]) for each finite value,
-/// with a new subpath after each non-finite one.
+/// Expects the series' line and markers to sit at (at[e], values[e]) for each finite value,
+/// with a new subpath after each non-finite one; `at` defaults to epochs 1, 2, ...
 void expect_series(const XMLElement* panel, const std::string& name,
-                   const std::vector<double>& values) {
+                   const std::vector<double>& values, std::vector<double> at = {}) {
   SCOPED_TRACE("series " + name);
+  if (at.empty())
+    for (std::size_t e = 0; e < values.size(); ++e) at.push_back(static_cast<double>(e + 1));
   const Transform t(panel);
   std::vector<std::vector<Point>> expected_runs(1);
   std::vector<std::size_t> epochs;
   for (std::size_t e = 0; e < values.size(); ++e) {
     if (std::isfinite(values[e])) {
       epochs.push_back(e);
-      expected_runs.back().push_back({static_cast<double>(e + 1), values[e]});
+      expected_runs.back().push_back({at[e], values[e]});
     } else if (!expected_runs.back().empty()) {
       expected_runs.emplace_back();
     }
@@ -157,8 +162,7 @@ void expect_series(const XMLElement* panel, const std::string& name,
   });
   ASSERT_EQ(circles.size(), epochs.size());
   for (std::size_t i = 0; i < circles.size(); ++i) {
-    EXPECT_NEAR(t.epoch(number(circles[i], "cx")), static_cast<double>(epochs[i] + 1),
-                t.epoch_tolerance());
+    EXPECT_NEAR(t.epoch(number(circles[i], "cx")), at[epochs[i]], t.epoch_tolerance());
     EXPECT_NEAR(t.value(number(circles[i], "cy")), values[epochs[i]], t.value_tolerance());
     EXPECT_GT(number(circles[i], "r"), 1.0);
   }
@@ -245,6 +249,24 @@ TEST(PlotHistory, SeriesPointsMapBackToTheValues) {
     const bool val = name.rfind("val_", 0) == 0;
     expect_series(panel_of(doc->RootElement(), val ? name.substr(4) : name), name, values);
   }
+}
+
+TEST(PlotHistory, SeriesSitAtTheEpochsFitRecordedThem) {
+  History h;  // a fit resumed at epoch index 3 that validates every second epoch
+  for (int e = 3; e < 9; ++e) {
+    Logs logs{{"loss", 1.0 / (e + 1)}};
+    if ((e + 1) % 2 == 0) logs["val_loss"] = 1.2 / (e + 1);
+    h.append(e, logs);
+  }
+  ASSERT_EQ(h["val_loss"].size(), 3u);
+  const auto doc = parse(history_svg(h));
+  const XMLElement* panel = panel_of(doc->RootElement(), "loss");
+  expect_series(panel, "loss", h["loss"], {4, 5, 6, 7, 8, 9});
+  expect_series(panel, "val_loss", h["val_loss"], {4, 6, 8});
+  const std::vector<double> x = ticks(panel, "x-ticks", false);
+  ASSERT_FALSE(x.empty());
+  EXPECT_EQ(x.front(), 4);
+  EXPECT_EQ(x.back(), 9);
 }
 
 TEST(PlotHistory, ValidationSeriesIsDashedInAnotherColour) {
@@ -375,31 +397,15 @@ TEST(PlotHistory, EscapesNamesAndTitle) {
   expect_series(panel_of(control_doc->RootElement(), "a?b"), "a?b", {1.0});
 }
 
-template <class E>
-void expect_error(const std::function<void()>& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an exception, none was thrown";
-  } catch (const E& e) {
-    const std::string what = e.what();
-    for (const std::string& p : parts)
-      EXPECT_NE(what.find(p), std::string::npos)
-          << "message \"" << what << "\" lacks \"" << p << "\"";
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-  }
-}
-
 TEST(PlotHistory, RejectsEmptyAndMismatchedHistories) {
   expect_error<ValueError>([] { history_svg(History{}); }, {"plot_history", "empty", "no epochs"});
   History no_values;
   no_values.epochs = 3;
   expect_error<ValueError>([&] { history_svg(no_values); }, {"plot_history", "empty"});
 
-  History mismatched;
-  mismatched.append({{"loss", 1.0}, {"val_loss", 1.0}});
-  mismatched.append({{"loss", 0.5}});
-  mismatched.append({{"loss", 0.2}});
+  History mismatched;  // built by hand, without the epochs each series was recorded at
+  mismatched.history = {{"loss", {1.0, 0.5, 0.2}}, {"val_loss", {1.0}}};
+  mismatched.epochs = 3;
   expect_error<ValueError>([&] { history_svg(mismatched); },
                            {"plot_history", "'val_loss'", "1 values", "3 epochs"});
   expect_error<ValueError>([&] { plot_history(mismatched, ::testing::TempDir() + "/x.svg"); },

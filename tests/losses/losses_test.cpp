@@ -200,6 +200,61 @@ TEST(LossesGrad, MatchesFiniteDifferences) {
       {logits});
 }
 
+TEST(LossesWeighted, EachSampleWeighsItsOwnLoss) {
+  // Keras's sum_over_batch_size: sum_i w_i loss_i / batch. With all weights 1 it is the plain
+  // loss (checked against PyTorch below); with weight n on sample k alone, sample k's loss.
+  const Tensor<double> binary({4, 3}, {1, 0, 0, 1, 1, 0, 0, 0, 1, 1, 1, 0});
+  const Tensor<double> onehot({4, 3}, {1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0});
+  const Tensor<double> labels({4}, {0, 2, 1, 2});
+  const Tensor<double> probs = random_tensor({4, 3}, 4, 0.05, 0.95);
+  const Tensor<double> logits = random_tensor({4, 3}, 5, -3.0, 3.0);
+  const Tensor<double> weights({4}, {0.5, 2.0, 0.0, 1.25});
+  const auto check = [&](const Loss<double>& loss, const Tensor<double>& y_pred,
+                         const Tensor<double>& y_true, bool logits_entry) {
+    SCOPED_TRACE(loss.name() + (logits_entry ? " from_logits" : ""));
+    const auto weighted = [&](const V& p, const Tensor<double>& y, const Tensor<double>& w) {
+      return logits_entry ? loss.from_logits(p, y, w) : loss(p, y, w);
+    };
+    const auto plain = [&](const V& p, const Tensor<double>& y) {
+      return logits_entry ? loss.from_logits(p, y) : loss(p, y);
+    };
+    EXPECT_NEAR(weighted(V(y_pred), y_true, Tensor<double>::ones({4})).item(),
+                plain(V(y_pred), y_true).item(), 1e-12);
+    for (index_t k = 0; k < 4; ++k) {
+      Tensor<double> only_k({4, 1});
+      only_k.data()[k] = 4.0;
+      EXPECT_NEAR(weighted(V(y_pred), y_true, only_k).item(),
+                  plain(V(y_pred.slice(k, k + 1)), y_true.slice(k, k + 1)).item(), 1e-12)
+          << "sample " << k;
+    }
+    expect_gradients_match([&](const std::vector<V>& v) { return weighted(v[0], y_true, weights); },
+                           {y_pred});
+  };
+  check(MeanSquaredError<double>(), logits, probs, false);
+  check(BinaryCrossentropy<double>(), probs, binary, false);
+  check(BinaryCrossentropy<double>({.from_logits = true}), logits, binary, false);
+  check(BinaryCrossentropy<double>(), logits, binary, true);
+  check(CategoricalCrossentropy<double>(), probs, onehot, false);
+  check(CategoricalCrossentropy<double>({.from_logits = true}), logits, onehot, false);
+  check(CategoricalCrossentropy<double>(), logits, onehot, true);
+  check(SparseCategoricalCrossentropy<double>(), probs, labels, false);
+  check(SparseCategoricalCrossentropy<double>({.from_logits = true}), logits, labels, false);
+  check(SparseCategoricalCrossentropy<double>(), logits, labels, true);
+}
+
+TEST(LossesErrors, BadSampleWeights) {
+  const MeanSquaredError<double> mse;
+  const V y_pred(random_tensor({4, 3}, 1));
+  const Tensor<double> y = random_tensor({4, 3}, 2);
+  expect_error<ShapeError>([&] { mse(y_pred, y, Tensor<double>::ones({3})); },
+                           {"mean_squared_error", "sample_weight must be [4]", "got [3]"});
+  expect_error<ValueError>(
+      [&] {
+        mse(y_pred, y, Tensor<double>({4}, {1, 1, -0.5, 1}));
+      },
+      {"mean_squared_error", "sample_weight -0.5 of sample 2"});
+}
+
 /// The loss a reference case names (same order as LOSSES in gen_losses_reference.py).
 std::unique_ptr<Loss<double>> reference_loss(const Tensor<double>& options) {
   const bool from_logits = options.data()[1] != 0;

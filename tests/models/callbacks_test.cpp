@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@ namespace lamina {
 namespace {
 
 using testing::expect_error;
+using testing::expect_same_bits;
 
 std::string temp_path(const std::string& name) {
   return (std::filesystem::path(::testing::TempDir()) / name).string();
@@ -327,6 +329,198 @@ TEST(Callbacks, GanAndAutoencoderUseTheSameLoop) {
   const std::string path = temp_path("ae-{epoch}.safetensors");
   ae.fit(inputs(8), {.epochs = 2, .verbose = 0, .callbacks = {ModelCheckpoint<float>(path)}});
   EXPECT_EQ(load_model<float>(temp_path("ae-2.safetensors"))->epoch(), 2);
+}
+
+// --- more of fit: sample_weight, class_weight, validation_freq, steps_per_epoch ----------------
+
+std::vector<float> flat_weights(const Model<float>& m) {
+  std::vector<float> w;
+  for (const Tensor<float>& t : m.get_weights()) w.insert(w.end(), t.begin(), t.end());
+  return w;
+}
+
+Sequential<double> linear(double learning_rate) {
+  Sequential<double> m({.seed = 4});
+  m.add(Dense<double>(2, {.input_shape = {3}}));
+  m.compile(SGD<double>({.learning_rate = learning_rate}), "mse");
+  return m;
+}
+
+TEST(FitOptions, SampleWeightIsKerasSumOverBatchSize) {
+  // One batch of 8 samples, half of them weighted 0: the loss is sum over the other half / 8,
+  // so its gradient is that of the half's mean times 4 / 8, i.e. training on the half alone
+  // with half the learning rate gives the same weights.
+  Generator gen(3);
+  const Tensor<double> x = Tensor<double>::uniform({8, 3}, -1, 1, gen);
+  const Tensor<double> y = Tensor<double>::uniform({8, 2}, -1, 1, gen);
+  Tensor<double> w({8});
+  for (index_t i = 0; i < 8; ++i) w.data()[i] = i % 2 == 0 ? 1.0 : 0.0;
+  std::vector<index_t> even = {0, 2, 4, 6};
+  Sequential<double> weighted = linear(0.2), half = linear(0.1);
+  weighted.fit(x, y,
+               {.epochs = 3, .batch_size = 8, .shuffle = false, .verbose = 0, .sample_weight = w});
+  half.fit(detail::gather_rows(x, even, 0, 4), detail::gather_rows(y, even, 0, 4),
+           {.epochs = 3, .batch_size = 4, .shuffle = false, .verbose = 0});
+  const auto a = weighted.get_weights(), b = half.get_weights();
+  for (std::size_t k = 0; k < a.size(); ++k)
+    for (index_t i = 0; i < a[k].size(); ++i) EXPECT_NEAR(a[k].data()[i], b[k].data()[i], 1e-12);
+  // The logged loss is the weighted loss itself: half the half's mean squared error.
+  Sequential<double> fresh = linear(0.2);
+  const double weighted_loss = fresh.fit(x, y,
+                                         {.epochs = 1,
+                                          .batch_size = 8,
+                                          .shuffle = false,
+                                          .verbose = 0,
+                                          .sample_weight = w})["loss"][0];
+  Sequential<double> fresh_half = linear(0.1);
+  const double half_loss = fresh_half.evaluate(detail::gather_rows(x, even, 0, 4),
+                                               detail::gather_rows(y, even, 0, 4))["loss"];
+  EXPECT_NEAR(weighted_loss, 0.5 * half_loss, 1e-12);
+}
+
+TEST(FitOptions, ClassWeightIsASampleWeightByLabel) {
+  const auto make = [] {
+    Sequential<float> m({.seed = 3});
+    m.add(Dense<float>(3, {.activation = "softmax", .input_shape = {3}}));
+    m.compile(SGD<float>({.learning_rate = 0.1}), "sparse_categorical_crossentropy", {"accuracy"});
+    return m;
+  };
+  Tensor<float> y({12});
+  for (index_t i = 0; i < 12; ++i) y.data()[i] = float(i % 3);
+  const std::map<int, double> class_weight = {{0, 1.0}, {1, 3.0}, {2, 0.5}};
+  Tensor<float> w({12});
+  for (index_t i = 0; i < 12; ++i) w.data()[i] = float(class_weight.at(int(y.data()[i])));
+  Sequential<float> by_class = make(), by_sample = make();
+  const History hc = by_class.fit(
+      inputs(12), y,
+      {.epochs = 2, .batch_size = 4, .verbose = 0, .seed = 9, .class_weight = class_weight});
+  const History hs = by_sample.fit(
+      inputs(12), y, {.epochs = 2, .batch_size = 4, .verbose = 0, .seed = 9, .sample_weight = w});
+  expect_same_bits(flat_weights(by_class), flat_weights(by_sample));
+  EXPECT_EQ(hc["loss"], hs["loss"]);
+  EXPECT_EQ(hc["accuracy"], hs["accuracy"]);
+
+  // One-hot targets: the class is the row's argmax.
+  Sequential<float> one_hot({.seed = 3});
+  one_hot.add(Dense<float>(3, {.activation = "softmax", .input_shape = {3}}));
+  one_hot.compile(SGD<float>({.learning_rate = 0.1}), "categorical_crossentropy");
+  Tensor<float> y1({12, 3});
+  for (index_t i = 0; i < 12; ++i) y1.data()[i * 3 + i % 3] = 1.0f;
+  Sequential<float> one_hot_ref({.seed = 3});
+  one_hot_ref.add(Dense<float>(3, {.activation = "softmax", .input_shape = {3}}));
+  one_hot_ref.compile(SGD<float>({.learning_rate = 0.1}), "categorical_crossentropy");
+  one_hot.fit(inputs(12), y1,
+              {.epochs = 1, .batch_size = 4, .verbose = 0, .class_weight = class_weight});
+  one_hot_ref.fit(inputs(12), y1, {.epochs = 1, .batch_size = 4, .verbose = 0, .sample_weight = w});
+  expect_same_bits(flat_weights(one_hot), flat_weights(one_hot_ref));
+}
+
+TEST(FitOptions, WeightedMetricsAreWeightedMeans) {
+  Accuracy<float> acc;
+  Tensor<float> y_pred({3, 2}), y_true({3});
+  const float p[] = {0.9f, 0.1f, 0.2f, 0.8f, 0.7f, 0.3f};  // predicts 0, 1, 0
+  std::copy(p, p + 6, y_pred.data());
+  y_true.data()[0] = 0;  // hit
+  y_true.data()[1] = 0;  // miss
+  y_true.data()[2] = 0;  // hit
+  Tensor<float> w({3});
+  w.data()[0] = 1;
+  w.data()[1] = 2;
+  w.data()[2] = 1;
+  acc.update(y_pred, y_true, &w);
+  EXPECT_DOUBLE_EQ(acc.result(), 2.0 / 4.0);
+  expect_error<ShapeError>([&] { acc.update(y_pred, y_true, &y_pred); },
+                           {"accuracy", "sample_weight [3, 2]", "one weight per sample"});
+}
+
+TEST(FitOptions, BadWeightsNameTheProblem) {
+  Sequential<float> m = regression();
+  const Tensor<float> x = inputs(6), y = Tensor<float>::zeros({6, 1});
+  Tensor<float> w = Tensor<float>::ones({6});
+  expect_error<ShapeError>(
+      [&] { m.fit(x, y, {.verbose = 0, .sample_weight = Tensor<float>::ones({5})}); },
+      {"fit: sample_weight must be [6]", "[5]"});
+  w.data()[4] = -1.0f;
+  expect_error<ValueError>([&] { m.fit(x, y, {.verbose = 0, .sample_weight = w}); },
+                           {"fit: sample_weight -1 of sample 4", "non-negative"});
+  w.data()[4] = std::numeric_limits<float>::quiet_NaN();
+  expect_error<ValueError>([&] { m.fit(x, y, {.verbose = 0, .sample_weight = w}); },
+                           {"sample 4", "finite"});
+  expect_error<ValueError>(
+      [&] {
+        m.fit(
+            x, y,
+            {.verbose = 0, .sample_weight = Tensor<float>::ones({6}), .class_weight = {{0, 1.0}}});
+      },
+      {"fit: give sample_weight or class_weight, not both"});
+  expect_error<ValueError>(
+      [&] { m.fit(x, {.verbose = 0, .sample_weight = Tensor<float>::ones({6})}); },
+      {"sample_weight and class_weight need targets y"});
+  Tensor<float> labels({6});
+  labels.data()[5] = 2.0f;
+  expect_error<ValueError>(
+      [&] {
+        m.fit(x, labels.reshape({6, 1}), {.verbose = 0, .class_weight = {{0, 1.0}}});
+      },
+      {"fit: class_weight has no weight for class 2", "sample 5"});
+  expect_error<ValueError>(
+      [&] {
+        m.fit(x, labels.reshape({6, 1}), {.verbose = 0, .class_weight = {{0, -2.0}}});
+      },
+      {"fit: class_weight -2 of class 0"});
+  expect_error<ValueError>([&] { m.fit(x, y, {.verbose = 0, .validation_freq = 0}); },
+                           {"fit: validation_freq must be positive, got 0"});
+  expect_error<ValueError>([&] { m.fit(x, y, {.verbose = 0, .steps_per_epoch = -1}); },
+                           {"fit: steps_per_epoch must be positive", "got -1"});
+}
+
+TEST(FitOptions, ValidationFreqValidatesEveryNthEpoch) {
+  Sequential<float> m = regression();
+  const History h = m.fit(
+      inputs(12), Tensor<float>::zeros({12, 1}),
+      {.epochs = 5, .batch_size = 4, .validation_split = 0.25, .verbose = 0, .validation_freq = 2});
+  EXPECT_EQ(h["loss"].size(), 5u);
+  EXPECT_EQ(h["val_loss"].size(), 2u);
+  EXPECT_EQ(h.epochs_of.at("val_loss"), (std::vector<int>{1, 3}));
+  EXPECT_EQ(h.epoch, (std::vector<int>{0, 1, 2, 3, 4}));
+}
+
+TEST(FitOptions, StepsPerEpochContinuesThePassAsKerasDoes) {
+  // 10 samples in batches of 4: 3 batches per pass. With 2 steps per epoch, epoch 0 takes
+  // batches 0-1, epoch 1 batch 2 (the pass runs out), epoch 2 a new pass's batches 0-1, ...
+  std::vector<int> batches_per_epoch;
+  LambdaCallback<float> count(
+      {.on_epoch_begin = [&](int, Logs&) { batches_per_epoch.push_back(0); },
+       .on_train_batch_end = [&](index_t, Logs&) { ++batches_per_epoch.back(); }});
+  const auto make = [] { return regression(); };
+  Sequential<float> m = make();
+  const Tensor<float> x = inputs(10), y = Tensor<float>::zeros({10, 1});
+  m.fit(x, y,
+        {.epochs = 4,
+         .batch_size = 4,
+         .verbose = 0,
+         .seed = 3,
+         .callbacks = {count},
+         .steps_per_epoch = 2});
+  EXPECT_EQ(batches_per_epoch, (std::vector<int>{2, 1, 2, 1}));
+
+  // Resuming at epoch 3 picks up the pass where the uninterrupted run was: same weights.
+  Sequential<float> first = make();
+  first.fit(x, y, {.epochs = 3, .batch_size = 4, .verbose = 0, .seed = 3, .steps_per_epoch = 2});
+  first.fit(x, y,
+            {.epochs = 4,
+             .batch_size = 4,
+             .verbose = 0,
+             .seed = 3,
+             .initial_epoch = 3,
+             .steps_per_epoch = 2});
+  expect_same_bits(flat_weights(first), flat_weights(m));
+
+  // Without steps_per_epoch an epoch is one pass, as before.
+  batches_per_epoch.clear();
+  Sequential<float> plain = make();
+  plain.fit(x, y, {.epochs = 2, .batch_size = 4, .verbose = 0, .callbacks = {count}});
+  EXPECT_EQ(batches_per_epoch, (std::vector<int>{3, 3}));
 }
 
 }  // namespace

@@ -15,6 +15,7 @@ namespace lamina {
 namespace {
 
 using testing::expect_error;
+using testing::expect_same_bits;
 
 /// Images [n, 6, 6, 1] as bytes scaled by 1/255, whose class (0..2) is the brightest third of
 /// the image, so that a small model learns something; labels [n].
@@ -49,11 +50,6 @@ std::vector<float> weights(const Model<float>& model) {
   for (const Variable<float>& v : model.trainable_variables())
     w.insert(w.end(), v.value().begin(), v.value().end());
   return w;
-}
-
-void expect_same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  ASSERT_EQ(a.size(), b.size());
-  EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)));
 }
 
 TEST(ModelOnBytes, FitEvaluatePredictMatchTheFloatTensorExactly) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
@@ -30,6 +31,12 @@ inline void expect_gradients_match(const Fn& f, const std::vector<Tensor<double>
                                    double tolerance = 1e-6) {
   GradcheckResult r = gradcheck(f, inputs, {.tolerance = tolerance});
   EXPECT_TRUE(r.ok) << r.message;
+}
+
+/// Expects a and b to hold the same values bit for bit.
+inline void expect_same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)));
 }
 
 /// Deterministic test data: uniform values in [low, high) from a seeded generator.

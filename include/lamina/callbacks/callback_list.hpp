@@ -38,7 +38,7 @@ template <class T>
 class HistoryRecorder : public Callback<T> {
  public:
   explicit HistoryRecorder(History& history) : history_(history) {}
-  void on_epoch_end(int, Logs& logs) override { history_.append(logs); }
+  void on_epoch_end(int epoch, Logs& logs) override { history_.append(epoch, logs); }
 
  private:
   History& history_;

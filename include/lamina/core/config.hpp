@@ -98,12 +98,12 @@ class ConfigReader {
       return V{convert<typename V::value_type>(key, v)};
     }
   }
-  // A size parsed from text is unsigned; one that get_config() stored (an index_t) is signed.
   index_t size(const char* key, const Json& d) const {
-    const bool ok = d.is_number_unsigned() ? d.get<std::uint64_t>() <= (std::uint64_t(1) << 40)
-                                           : d.is_number_integer() && d.get<std::int64_t>() >= 0 &&
-                                                 d.get<std::int64_t>() <= (std::int64_t(1) << 40);
-    expect(ok, key, "a list of sizes", d);
+    // Parsed text gives unsigned integers; a get_config() still in memory holds Shape's signed
+    // ones. Either is a size when in [0, 2^40] (a huge unsigned one reads as negative here).
+    expect(d.is_number_integer() && d.get<std::int64_t>() >= 0 &&
+               d.get<std::int64_t>() <= (std::int64_t(1) << 40),
+           key, "a list of sizes", d);
     return static_cast<index_t>(d.get<std::int64_t>());
   }
   void expect(bool ok, const char* key, const char* what, const Json& v) const {

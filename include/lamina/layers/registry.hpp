@@ -17,6 +17,7 @@
 #include "lamina/layers/gru.hpp"
 #include "lamina/layers/layer.hpp"
 #include "lamina/layers/lstm.hpp"
+#include "lamina/layers/normalization.hpp"
 #include "lamina/layers/pooling.hpp"
 #include "lamina/layers/reshape.hpp"
 #include "lamina/layers/simple_rnn.hpp"
@@ -42,6 +43,7 @@ Registry<LayerFactory<T>>& layer_registry() {
       {
           {"Activation", &Activation<T>::from_config},
           {"AveragePooling2D", &AveragePooling2D<T>::from_config},
+          {"BatchNormalization", &BatchNormalization<T>::from_config},
           {"Bidirectional",
            [](const Json& c) { return Bidirectional<T>::from_config(c, &layer_from_spec<T>); }},
           {"Conv2D", &Conv2D<T>::from_config},
@@ -54,6 +56,7 @@ Registry<LayerFactory<T>>& layer_registry() {
           {"GlobalMaxPooling2D", &GlobalMaxPooling2D<T>::from_config},
           {"GRU", &GRU<T>::from_config},
           {"LSTM", &LSTM<T>::from_config},
+          {"LayerNormalization", &LayerNormalization<T>::from_config},
           {"MaxPooling2D", &MaxPooling2D<T>::from_config},
           {"Reshape", &Reshape<T>::from_config},
           {"SimpleRNN", &SimpleRNN<T>::from_config},

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -8,6 +9,8 @@
 #include "lamina/core/config.hpp"
 #include "lamina/core/error.hpp"
 #include "lamina/core/tensor.hpp"
+#include "lamina/ops/arithmetic.hpp"
+#include "lamina/ops/reduce.hpp"
 
 namespace lamina {
 
@@ -17,7 +20,8 @@ namespace lamina {
 /// scalar mean over the batch of the per-sample loss, by composing ops (no gradient code), and
 /// may assume `validate` accepted the shapes. A loss that can take the pre-activation outputs
 /// of a softmax or sigmoid layer names that activation in `fusable_activation()` and implements
-/// `compute_from_logits`, as Keras does for numerical stability.
+/// `compute_from_logits`, as Keras does for numerical stability. `compute_per_sample` (and
+/// `compute_per_sample_from_logits`) return each sample's loss, [batch], for sample weights.
 template <class T>
 class Loss {
  public:
@@ -34,6 +38,14 @@ class Loss {
     validate(y_pred.shape(), y_true);
     return compute(y_pred, y_true);
   }
+  /// The loss weighted per sample (fit's sample_weight and class_weight), Keras's
+  /// "sum_over_batch_size": sum_i w_i loss_i / batch, loss_i being sample i's loss (the mean
+  /// over its elements). sample_weight: [batch] or [batch, 1], finite and non-negative.
+  Variable<T> operator()(const Variable<T>& y_pred, const Tensor<T>& y_true,
+                         const Tensor<T>& sample_weight) const {
+    validate(y_pred.shape(), y_true);
+    return weighted(compute_per_sample(y_pred, y_true), sample_weight);
+  }
   /// Checks y_true against predictions of shape `y_pred` (models check whole data sets up front,
   /// so that a bad label is reported by its index in the data); throws ShapeError/ValueError.
   void check_targets(const Shape& y_pred, const Tensor<T>& y_true) const {
@@ -46,6 +58,27 @@ class Loss {
     check(!fusable_activation().empty(), name(), ": cannot be computed from logits");
     validate(logits.shape(), y_true);
     return compute_from_logits(logits, y_true);
+  }
+  /// from_logits weighted per sample, as operator()(y_pred, y_true, sample_weight).
+  Variable<T> from_logits(const Variable<T>& logits, const Tensor<T>& y_true,
+                          const Tensor<T>& sample_weight) const {
+    check(!fusable_activation().empty(), name(), ": cannot be computed from logits");
+    validate(logits.shape(), y_true);
+    return weighted(compute_per_sample_from_logits(logits, y_true), sample_weight);
+  }
+  /// Checks one weight per sample of a batch of `batch` samples: [batch] or [batch, 1], finite
+  /// and non-negative; ValueError/ShapeError naming the loss, the sample and the value.
+  void check_sample_weight(index_t batch, const Tensor<T>& sample_weight) const {
+    check<ShapeError>(
+        (sample_weight.rank() == 1 || (sample_weight.rank() == 2 && sample_weight.dim(1) == 1)) &&
+            sample_weight.dim(0) == batch,
+        name(), ": sample_weight must be [", batch, "] (one weight per sample), got ",
+        sample_weight.shape());
+    for (index_t i = 0; i < sample_weight.size(); ++i) {
+      const T w = sample_weight.data()[i];
+      check<ValueError>(std::isfinite(w) && w >= T(0), name(), ": sample_weight ", w, " of sample ",
+                        i, " is not a finite, non-negative number");
+    }
   }
 
  protected:
@@ -61,7 +94,28 @@ class Loss {
   virtual Variable<T> compute_from_logits(const Variable<T>&, const Tensor<T>&) const {
     throw Error(name() + ": cannot be computed from logits");
   }
+  /// Each sample's loss, [batch] (what sample weights multiply). A custom loss that does not
+  /// override it cannot be weighted.
+  virtual Variable<T> compute_per_sample(const Variable<T>&, const Tensor<T>&) const {
+    throw Error(name() + ": does not support sample weights (it has no per-sample loss)");
+  }
+  virtual Variable<T> compute_per_sample_from_logits(const Variable<T>&, const Tensor<T>&) const {
+    throw Error(name() + ": cannot be computed from logits");
+  }
+  /// The mean of x over every axis but the first: [batch, ...] -> [batch].
+  static Variable<T> mean_per_sample(const Variable<T>& x) {
+    if (x.rank() == 1) return x;
+    Axes axes;
+    for (int a = 1; a < x.rank(); ++a) axes.push_back(a);
+    return mean(x, axes);
+  }
 
+  /// sum_i w_i losses_i / batch.
+  Variable<T> weighted(const Variable<T>& losses, const Tensor<T>& sample_weight) const {
+    check_sample_weight(losses.dim(0), sample_weight);
+    const Variable<T> w(sample_weight.reshape({losses.dim(0)}));
+    return div(sum(mul(losses, w)), T(losses.dim(0)));
+  }
   /// Equal shapes, or [batch, 1] against [batch] (Keras squeezes the trailing 1).
   static bool same_or_squeezed(const Shape& a, const Shape& b) {
     if (a == b) return true;

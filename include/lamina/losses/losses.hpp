@@ -31,6 +31,11 @@ class MeanSquaredError : public Loss<T> {
   Variable<T> compute(const Variable<T>& y_pred, const Tensor<T>& y_true) const override {
     return mean(square(sub(y_pred, Variable<T>(this->like(y_true, y_pred.shape())))));
   }
+  Variable<T> compute_per_sample(const Variable<T>& y_pred,
+                                 const Tensor<T>& y_true) const override {
+    return this->mean_per_sample(
+        square(sub(y_pred, Variable<T>(this->like(y_true, y_pred.shape())))));
+  }
 };
 
 /// Options of the cross-entropy losses.
@@ -72,10 +77,35 @@ class BinaryCrossentropy : public Loss<T> {
     const Variable<T> y(this->like(y_true, logits.shape()));
     return mean(sub(softplus(logits), mul(logits, y)));
   }
+  Variable<T> compute_per_sample(const Variable<T>& y_pred,
+                                 const Tensor<T>& y_true) const override {
+    if (options_.from_logits) return compute_per_sample_from_logits(y_pred, y_true);
+    const Variable<T> y(this->like(y_true, y_pred.shape()));
+    const Variable<T> p = clamp(y_pred, T(kLossEpsilon), T(1 - kLossEpsilon));
+    return neg(this->mean_per_sample(add(mul(y, log(p)), mul(sub(T(1), y), log(sub(T(1), p))))));
+  }
+  Variable<T> compute_per_sample_from_logits(const Variable<T>& logits,
+                                             const Tensor<T>& y_true) const override {
+    const Variable<T> y(this->like(y_true, logits.shape()));
+    return this->mean_per_sample(sub(softplus(logits), mul(logits, y)));
+  }
 
  private:
   CrossentropyOptions options_;
 };
+
+namespace detail {
+
+/// -sum(y log p) for each sample of [batch, classes], p being y_pred renormalised over the
+/// classes and clipped to [eps, 1 - eps] as in Keras.
+template <class T>
+Variable<T> clipped_crossentropy_per_sample(const Variable<T>& y_pred, const Tensor<T>& y_true) {
+  const Variable<T> p = clamp(div(y_pred, sum(y_pred, {-1}, {.keepdims = true})), T(kLossEpsilon),
+                              T(1 - kLossEpsilon));
+  return neg(sum(mul(Variable<T>(y_true), log(p)), {-1}));
+}
+
+}  // namespace detail
 
 /// Categorical cross-entropy against one-hot (or probability) targets [batch, classes]:
 /// mean over the batch of -sum(y log p), p renormalised and clipped as in Keras.
@@ -98,14 +128,20 @@ class CategoricalCrossentropy : public Loss<T> {
         " and y_true ", y_true.shape());
   }
   Variable<T> compute(const Variable<T>& y_pred, const Tensor<T>& y_true) const override {
-    if (options_.from_logits) return compute_from_logits(y_pred, y_true);
-    const Variable<T> p = clamp(div(y_pred, sum(y_pred, {-1}, {.keepdims = true})), T(kLossEpsilon),
-                                T(1 - kLossEpsilon));
-    return neg(mean(sum(mul(Variable<T>(y_true), log(p)), {-1})));
+    return mean(compute_per_sample(y_pred, y_true));
   }
   Variable<T> compute_from_logits(const Variable<T>& logits,
                                   const Tensor<T>& y_true) const override {
     return mean(softmax_cross_entropy(logits, y_true));
+  }
+  Variable<T> compute_per_sample(const Variable<T>& y_pred,
+                                 const Tensor<T>& y_true) const override {
+    if (options_.from_logits) return compute_per_sample_from_logits(y_pred, y_true);
+    return detail::clipped_crossentropy_per_sample(y_pred, y_true);
+  }
+  Variable<T> compute_per_sample_from_logits(const Variable<T>& logits,
+                                             const Tensor<T>& y_true) const override {
+    return softmax_cross_entropy(logits, y_true);
   }
 
  private:
@@ -140,19 +176,25 @@ class SparseCategoricalCrossentropy : public Loss<T> {
     }
   }
   Variable<T> compute(const Variable<T>& y_pred, const Tensor<T>& y_true) const override {
+    return mean(compute_per_sample(y_pred, y_true));
+  }
+  Variable<T> compute_from_logits(const Variable<T>& logits,
+                                  const Tensor<T>& y_true) const override {
+    return mean(compute_per_sample_from_logits(logits, y_true));
+  }
+  Variable<T> compute_per_sample(const Variable<T>& y_pred,
+                                 const Tensor<T>& y_true) const override {
+    if (options_.from_logits) return compute_per_sample_from_logits(y_pred, y_true);
     const Tensor<T> labels = y_true.reshape({y_true.size()});
-    if (options_.from_logits) return mean(sparse_softmax_cross_entropy(y_pred, labels));
     const index_t classes = y_pred.dim(1);
     Tensor<T> one_hot({y_pred.dim(0), classes});
     for (index_t i = 0; i < labels.size(); ++i)
       one_hot.data()[i * classes + static_cast<index_t>(labels.data()[i])] = T(1);
-    const Variable<T> p = clamp(div(y_pred, sum(y_pred, {-1}, {.keepdims = true})), T(kLossEpsilon),
-                                T(1 - kLossEpsilon));
-    return neg(mean(sum(mul(Variable<T>(std::move(one_hot)), log(p)), {-1})));
+    return detail::clipped_crossentropy_per_sample(y_pred, one_hot);
   }
-  Variable<T> compute_from_logits(const Variable<T>& logits,
-                                  const Tensor<T>& y_true) const override {
-    return mean(sparse_softmax_cross_entropy(logits, y_true.reshape({y_true.size()})));
+  Variable<T> compute_per_sample_from_logits(const Variable<T>& logits,
+                                             const Tensor<T>& y_true) const override {
+    return sparse_softmax_cross_entropy(logits, y_true.reshape({y_true.size()}));
   }
 
  private:

@@ -24,18 +24,26 @@ class Metric {
 
   void reset() {
     total_ = 0.0;
-    count_ = 0;
+    count_ = 0.0;
   }
-  /// Adds one batch.
-  void update(const Tensor<T>& y_pred, const Tensor<T>& y_true) {
+  /// Adds one batch; with `sample_weight` (one weight per sample, as fit's sample_weight), the
+  /// result is the weighted mean sum(w v) / sum(w), as Keras's metrics weight samples.
+  void update(const Tensor<T>& y_pred, const Tensor<T>& y_true,
+              const Tensor<T>* sample_weight = nullptr) {
     check<ShapeError>(y_pred.rank() >= 1 && y_true.rank() >= 1 && y_pred.dim(0) == y_true.dim(0),
                       name(), ": y_pred ", y_pred.shape(), " and y_true ", y_true.shape(),
                       " must have the same batch size");
-    for (index_t i = 0; i < y_pred.dim(0); ++i) total_ += per_sample(y_pred, y_true, i);
-    count_ += y_pred.dim(0);
+    check<ShapeError>(!sample_weight || sample_weight->size() == y_pred.dim(0), name(),
+                      ": sample_weight ", sample_weight ? sample_weight->shape() : Shape{},
+                      " must hold one weight per sample of y_pred ", y_pred.shape());
+    for (index_t i = 0; i < y_pred.dim(0); ++i) {
+      const double w = sample_weight ? double(sample_weight->data()[i]) : 1.0;
+      if (w != 0.0) total_ += w * per_sample(y_pred, y_true, i);
+      count_ += w;
+    }
   }
-  /// The mean over the samples seen (0 before any).
-  double result() const { return count_ == 0 ? 0.0 : total_ / double(count_); }
+  /// The (weighted) mean over the samples seen (0 before any, or when every weight was 0).
+  double result() const { return count_ == 0.0 ? 0.0 : total_ / count_; }
 
  protected:
   virtual double per_sample(const Tensor<T>& y_pred, const Tensor<T>& y_true, index_t i) const = 0;
@@ -50,7 +58,7 @@ class Metric {
 
  private:
   double total_ = 0.0;
-  index_t count_ = 0;
+  double count_ = 0.0;
 };
 
 /// Keras's "accuracy", resolved from the shapes as Keras does: binary (threshold 0.5) when the

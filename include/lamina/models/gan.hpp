@@ -198,7 +198,7 @@ class GAN : public Model<T> {
   }
   /// fit's step: one D and one G update (step_on), and the epoch's running means of d_loss,
   /// g_loss, d_real and d_fake.
-  Logs train_step(const Tensor<T>& x, const Tensor<T>*) override {
+  Logs train_step(const Tensor<T>& x, const Tensor<T>*, const Tensor<T>*) override {
     const Logs batch = step_on(x, label_smoothing_, latent_gen_, this->step_place());
     for (const auto& [key, value] : batch) sums_[key] += value;
     ++batches_;

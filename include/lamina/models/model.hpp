@@ -57,6 +57,22 @@ struct FitOptions {
   std::function<void(int epoch, const Logs& logs)> on_epoch_end{};
   /// Where the progress goes (std::cout when null).
   std::ostream* output = nullptr;
+  /// Keras's sample_weight: one weight per sample of x ([samples] or [samples, 1]), finite and
+  /// non-negative. The loss becomes sum_i w_i loss_i / batch and the metrics weighted means;
+  /// validation_split holds out the weights' tail with the data's.
+  std::optional<Tensor<T>> sample_weight{};
+  /// Keras's class_weight: the weight of each class, applied to the samples of that class as a
+  /// sample_weight. A sample's class is its label: the integer in y ([samples] or [samples, 1],
+  /// rounded, so 0/1 for binary targets) or the argmax of its one-hot row. Every class in y
+  /// needs a weight. Not together with sample_weight.
+  std::map<int, double> class_weight{};
+  /// Validate after every validation_freq-th epoch only (epochs validation_freq,
+  /// 2 validation_freq, ..., counted from 1 as Keras does).
+  int validation_freq = 1;
+  /// Batches per epoch (Keras's steps_per_epoch); 0 means one pass over the data. As in Keras,
+  /// an epoch continues the pass where the previous one stopped, a pass that runs out ends its
+  /// epoch early, and the next epoch starts a new (reshuffled) pass.
+  index_t steps_per_epoch = 0;
 };
 
 /// Options of Model::evaluate and Model::predict.
@@ -231,7 +247,7 @@ class Model {
     set_training(true);
     reset_metrics();
     place_ = {"train_on_batch"};
-    const Logs logs = train_step(x.batch(0, x.shape()[0]), &y);
+    const Logs logs = train_step(x.batch(0, x.shape()[0]), &y, nullptr);
     set_training(false);
     return logs.at("loss");
   }
@@ -355,16 +371,17 @@ class Model {
   }
   void set_seed(std::uint64_t seed) { seed_ = seed; }
 
-  /// One training step on a batch x (with targets y, or null when fit got none), Keras 3's
-  /// customisation point: compute the loss, check it and its gradients (detail::check_finite_*
-  /// with step_place()), update the weights, update the metrics, and return the epoch's
-  /// running logs so far ({"loss": mean over the batches so far, metric: value}). fit calls it
-  /// in training mode after reset_metrics() at each epoch's start.
-  virtual Logs train_step(const Tensor<T>& x, const Tensor<T>* y) {
+  /// One training step on a batch x (with targets y, or null when fit got none, and the
+  /// batch's sample weights, or null), Keras 3's customisation point: compute the loss, check
+  /// it and its gradients (detail::check_finite_* with step_place()), update the weights,
+  /// update the metrics, and return the epoch's running logs so far ({"loss": mean over the
+  /// batches so far, metric: value}). fit calls it in training mode after reset_metrics() at
+  /// each epoch's start.
+  virtual Logs train_step(const Tensor<T>& x, const Tensor<T>* y, const Tensor<T>* sample_weight) {
     check<ValueError>(y != nullptr, name_, ": fit needs targets y for the loss '", loss_->name(),
                       "'");
     optimizer_->zero_grad();
-    Variable<T> loss = loss_of(x, *y);
+    Variable<T> loss = loss_of(x, *y, sample_weight);
     const double value = double(loss.item());
     detail::check_finite_loss(value, place_);
     loss.backward();
@@ -415,101 +432,9 @@ class Model {
                       y->shape(), ")");
   }
 
-  History run_fit(const ModelInput<T>& x, const Tensor<T>* y, FitOptions<T> options) {
-    require_compiled("fit");
-    check_data("fit", x, y);
-    check<ValueError>(options.epochs > 0, "fit: epochs must be positive, got ", options.epochs);
-    check<ValueError>(options.initial_epoch >= 0, "fit: initial_epoch must be non-negative, got ",
-                      options.initial_epoch);
-    check<ValueError>(options.batch_size > 0, "fit: batch_size must be positive, got ",
-                      options.batch_size);
-    check<ValueError>(options.validation_split >= 0.0 && options.validation_split < 1.0,
-                      "fit: validation_split must be in [0, 1), got ", options.validation_split);
-    ModelInput<T> x_train = x;
-    std::optional<Tensor<T>> y_train;
-    if (y) y_train = *y;
-    std::optional<std::pair<ModelInput<T>, Tensor<T>>> validation;
-    if (options.validation_data) {
-      validation.emplace(options.validation_data->first, options.validation_data->second);
-      check_data("fit (validation_data)", validation->first, &validation->second);
-    } else if (options.validation_split > 0.0) {
-      check<ValueError>(y != nullptr, "fit: validation_split needs targets y");
-      const index_t all = x.shape()[0];
-      const auto split = static_cast<index_t>(double(all) * (1.0 - options.validation_split));
-      check<ValueError>(split > 0 && split < all, "fit: validation_split ",
-                        options.validation_split, " of ", all,
-                        " samples leaves no training or no validation samples");
-      x_train = x.slice(0, split);
-      y_train = y->slice(0, split);
-      validation.emplace(x.slice(split, all), y->slice(split, all));
-    }
-    fit_seed_ = options.seed;
-    prepare(x_train.shape());
-    if (y_train && loss_) check_targets(x_train, *y_train);
-    if (validation) check_targets(validation->first, validation->second);
-
-    const index_t n = x_train.shape()[0];
-    const index_t steps = detail::batch_count(n, options.batch_size);
-    std::vector<index_t> order(static_cast<std::size_t>(n));
-    History history;
-    std::vector<CallbackArg<T>> user = options.callbacks;
-    if (options.on_epoch_end)
-      user.push_back(LambdaCallback<T>(
-          {.on_epoch_end = [f = options.on_epoch_end](int e, Logs& l) { f(e, l); }}));
-    detail::CallbackList<T> callbacks(*this,
-                                      {.epochs = options.epochs,
-                                       .steps = steps,
-                                       .verbose = options.verbose,
-                                       .output = options.output ? options.output : &std::cout},
-                                      user, history);
-    stop_training = false;
-    Logs logs;
-    callbacks.call(&Callback<T>::on_train_begin, logs);
-    for (int epoch = options.initial_epoch; epoch < options.epochs && !stop_training; ++epoch) {
-      Generator shuffler(detail::epoch_seed(options.seed, epoch));
-      detail::epoch_order(order, options.shuffle, shuffler);
-      reset_metrics();
-      logs.clear();
-      callbacks.call(&Callback<T>::on_epoch_begin, epoch, logs);
-      set_training(true);
-      bool completed = true;
-      for (index_t step = 0; step < steps; ++step) {
-        Logs batch_logs;
-        callbacks.call(&Callback<T>::on_train_batch_begin, step, batch_logs);
-        const index_t begin = step * options.batch_size;
-        const index_t end = std::min(n, begin + options.batch_size);
-        const Tensor<T> xb = x_train.gather(order, begin, end);
-        const Tensor<T> yb =
-            y_train ? detail::gather_rows(*y_train, order, begin, end) : Tensor<T>();
-        place_ = {"fit", epoch + 1, step + 1, steps};
-        try {
-          logs = train_step(xb, y_train ? &yb : nullptr);
-        } catch (const NonFiniteError&) {
-          if (!callbacks.handles_non_finite_loss()) throw;
-          logs["loss"] = std::numeric_limits<double>::quiet_NaN();
-        }
-        callbacks.call(&Callback<T>::on_train_batch_end, step, logs);
-        if (stop_training) {
-          completed = step + 1 == steps;
-          break;
-        }
-      }
-      set_training(false);
-      if (validation) {
-        for (const auto& [key, value] :
-             evaluate_batches("fit (validation)", validation->first, validation->second,
-                              {.batch_size = options.batch_size}))
-          logs["val_" + key] = value;
-        check_validation_loss(logs["val_loss"], epoch + 1, validation->first, validation->second);
-      }
-      if (optimizer_ && optimizer_->learning_rate_setting().schedule())
-        logs["learning_rate"] = optimizer_->learning_rate();
-      if (completed) epoch_ = epoch + 1;
-      callbacks.call(&Callback<T>::on_epoch_end, epoch, logs);
-    }
-    callbacks.call(&Callback<T>::on_train_end, logs);
-    return history;
-  }
+  /// fit's loop (models/fit.hpp): batching, shuffling, sample weights, validation and the
+  /// callbacks around train_step.
+  History run_fit(const ModelInput<T>& x, const Tensor<T>* y, FitOptions<T> options);
 
   /// Validates all of y against the model's output shape for x before any step runs.
   void check_targets(const ModelInput<T>& x, const Tensor<T>& y) {
@@ -549,28 +474,32 @@ class Model {
     bar.finish(logs);
     return logs;
   }
-  /// The loss of one batch (graph recorded unless under NoGradGuard); updates the metrics.
-  Variable<T> loss_of(const Tensor<T>& x, const Tensor<T>& y) {
+  /// The loss of one batch, weighted per sample when `w` is given (graph recorded unless under
+  /// NoGradGuard); updates the metrics.
+  Variable<T> loss_of(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>* w = nullptr) {
     const std::string fusable = loss_->fusable_activation();
+    const auto apply = [&](const Variable<T>& out) {
+      return w ? (*loss_)(out, y, *w) : (*loss_)(out, y);
+    };
     Variable<T> loss;
     Tensor<T> y_pred;
     if (!fusable.empty()) {
       auto [pre, activation] = call_pre_activation(Variable<T>(x));
       if (activation == fusable) {
-        loss = loss_->from_logits(pre, y);
+        loss = w ? loss_->from_logits(pre, y, *w) : loss_->from_logits(pre, y);
         NoGradGuard no_grad;
         y_pred = activation_by_name<T>(activation)(pre.detach()).value();
       } else {
         const Variable<T> out = activation_by_name<T>(activation)(pre);
-        loss = (*loss_)(out, y);
+        loss = apply(out);
         y_pred = out.value();
       }
     } else {
       const Variable<T> out = call(Variable<T>(x));
-      loss = (*loss_)(out, y);
+      loss = apply(out);
       y_pred = out.value();
     }
-    for (auto& m : metrics_) m->update(y_pred, y);
+    for (auto& m : metrics_) m->update(y_pred, y, w);
     return loss;
   }
   double forward_loss(const Tensor<T>& x, const Tensor<T>& y) {
@@ -622,3 +551,6 @@ class Model {
 };
 
 }  // namespace lamina
+
+// The definition of Model::run_fit, kept apart from the class for length.
+#include "lamina/models/fit.hpp"

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -114,14 +115,25 @@ inline void add_ticks(Axis& axis, double step, double lo, double hi) {
   }
 }
 
-/// Epochs 1..n with a margin, integer ticks within 1..n.
-inline Axis epoch_axis(int n) {
+/// Epochs first..last with a margin, integer ticks within first..last.
+inline Axis epoch_axis(int first, int last) {
   Axis axis;
-  const double pad = std::max(0.5, 0.03 * (n - 1));
-  axis.min = 1 - pad;
-  axis.max = n + pad;
-  add_ticks(axis, std::max(1.0, nice_step(std::max(1e-9, (n - 1) / 10.0))), 1, n);
+  const double pad = std::max(0.5, 0.03 * (last - first));
+  axis.min = first - pad;
+  axis.max = last + pad;
+  add_ticks(axis, std::max(1.0, nice_step(std::max(1e-9, (last - first) / 10.0))), first, last);
   return axis;
+}
+
+/// The 1-based epoch of each value of series `name`: from History::epochs_of when fit recorded
+/// it (a resumed fit starts after 1, a validation_freq series skips epochs), else 1, 2, ...
+inline std::vector<double> epochs_of(const History& history, const std::string& name) {
+  const std::size_t n = history.history.at(name).size();
+  std::vector<double> epochs(n);
+  const auto it = history.epochs_of.find(name);
+  for (std::size_t i = 0; i < n; ++i)
+    epochs[i] = it != history.epochs_of.end() ? it->second[i] + 1.0 : static_cast<double>(i + 1);
+  return epochs;
 }
 
 /// The range of the finite `values` with a 6% margin (matplotlib's habit), about five ticks.
@@ -206,10 +218,14 @@ inline Box legend_box(const Box& plot, double w, double h,
 
 /// Appends the SVG of one panel whose top-left corner is (x0, y0).
 inline void write_panel(std::string& out, const History& history, const Panel& panel, double x0,
-                        double y0, const PlotOptions& options) {
+                        double y0, int first_epoch, int last_epoch, const PlotOptions& options) {
   std::vector<const std::vector<double>*> series;
-  for (const std::string& name : panel.series) series.push_back(&history.history.at(name));
-  const Axis xs = epoch_axis(history.epochs), ys = value_axis(series);
+  std::vector<std::vector<double>> epochs;
+  for (const std::string& name : panel.series) {
+    series.push_back(&history.history.at(name));
+    epochs.push_back(epochs_of(history, name));
+  }
+  const Axis xs = epoch_axis(first_epoch, last_epoch), ys = value_axis(series);
   std::size_t label_chars = 1;
   for (const std::string& label : ys.labels) label_chars = std::max(label_chars, label.size());
   const double left = 34 + 11 * kCharWidth * static_cast<double>(label_chars);
@@ -267,7 +283,7 @@ inline void write_panel(std::string& out, const History& history, const Panel& p
     return "stroke=\"" + colour(s) + "\"" + (s % 2 ? " stroke-dasharray=\"7 4\"" : "");
   };
   // Markers shrink as epochs crowd together (3.5 pixels down to 1.5).
-  const std::string radius = px(std::clamp(plot.w / history.epochs / 3, 1.5, 3.5));
+  const std::string radius = px(std::clamp(plot.w / (last_epoch - first_epoch + 1) / 3, 1.5, 3.5));
   std::vector<std::vector<std::array<double, 2>>> lines;
   for (std::size_t s = 0; s < series.size(); ++s) {
     const std::string name = escape(panel.series[s]);
@@ -280,7 +296,7 @@ inline void write_panel(std::string& out, const History& history, const Panel& p
         gap = true;
         continue;
       }
-      const double x = X(static_cast<double>(e + 1)), y = Y(v);
+      const double x = X(epochs[s][e]), y = Y(v);
       d += (d.empty() ? "" : " ") + std::string(gap ? "M" : "L") + px(x) + " " + px(y);
       markers += "<circle cx=\"" + px(x) + "\" cy=\"" + px(y) + "\" r=\"" + radius + "\"/>\n";
       lines.back().push_back({x, y});
@@ -317,19 +333,37 @@ inline void write_panel(std::string& out, const History& history, const Panel& p
 /// The training curves of `history` as a standalone SVG 1.1 document: one panel per quantity
 /// ("loss", then each metric and any other value such as "learning_rate"), each showing the
 /// training series (solid, blue) and its "val_" counterpart when recorded (dashed, orange), over
-/// epochs 1..history.epochs, with a marker at each value and a gap at each NaN or Inf. Each panel
+/// the epochs recorded (History::epochs_of; 1..history.epochs for a History without it), with a
+/// marker at each value and a gap at each NaN or Inf. Each panel
 /// (<g class="panel">) states its axis ranges (data-x-min/max, data-y-min/max) and plot area in
 /// pixels (data-plot-x/y/width/height); each series is a <path data-series="name">. Throws
-/// ValueError for an empty history, series whose lengths differ from the number of epochs, or a
-/// panel smaller than 200 x 150 pixels.
+/// ValueError for an empty history, series whose lengths differ from their recorded epochs (or,
+/// without them, from the number of epochs), or a panel smaller than 200 x 150 pixels.
 inline std::string history_svg(const History& history, const PlotOptions& options = {}) {
   check<ValueError>(history.epochs > 0 && !history.history.empty(),
                     "plot_history: the history is empty (no epochs recorded)");
-  for (const auto& [name, values] : history.history)
-    check<ValueError>(values.size() == static_cast<std::size_t>(history.epochs),
-                      "plot_history: series '", name, "' has ", values.size(),
-                      " values but the history has ", history.epochs,
-                      " epochs; every series needs one value per epoch");
+  int first_epoch = std::numeric_limits<int>::max(), last_epoch = 1;
+  for (const auto& [name, values] : history.history) {
+    const auto recorded = history.epochs_of.find(name);
+    if (recorded != history.epochs_of.end()) {
+      check<ValueError>(values.size() == recorded->second.size() && !values.empty(),
+                        "plot_history: series '", name, "' has ", values.size(),
+                        " values but epochs_of records ", recorded->second.size(), " epochs");
+      for (const int e : recorded->second) {
+        check<ValueError>(e >= 0 && e < std::numeric_limits<int>::max(), "plot_history: series '",
+                          name, "' is recorded at epoch ", e);
+        first_epoch = std::min(first_epoch, e + 1);
+        last_epoch = std::max(last_epoch, e + 1);
+      }
+    } else {
+      check<ValueError>(values.size() == static_cast<std::size_t>(history.epochs),
+                        "plot_history: series '", name, "' has ", values.size(),
+                        " values but the history has ", history.epochs,
+                        " epochs; every series needs one value per epoch");
+      first_epoch = 1;
+      last_epoch = std::max(last_epoch, history.epochs);
+    }
+  }
   check<ValueError>(options.width >= 200 && options.height >= 150,
                     "plot_history: a panel must be at least 200 x 150 pixels, got ", options.width,
                     " x ", options.height);
@@ -356,7 +390,7 @@ inline std::string history_svg(const History& history, const PlotOptions& option
   for (std::size_t i = 0; i < panels.size(); ++i) {
     const double x0 = static_cast<double>(static_cast<int>(i) % columns) * options.width;
     const double y0 = top + static_cast<double>(static_cast<int>(i) / columns) * options.height;
-    write_panel(out, history, panels[i], x0, y0, options);
+    write_panel(out, history, panels[i], x0, y0, first_epoch, last_epoch, options);
   }
   out += "</svg>\n";
   return out;
