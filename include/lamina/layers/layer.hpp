@@ -60,18 +60,34 @@ inline std::string batch_shape_str(const Shape& per_sample) {
   return s + "]";
 }
 
-/// "Conv2D" -> "conv2d", "MaxPooling2D" -> "max_pooling2d", "SimpleRNN" -> "simple_rnn":
-/// Keras's default layer-name prefix for a class name.
+/// "Conv2D" -> "conv2d", "MaxPooling2D" -> "max_pooling2d", "SimpleRNN" -> "simple_rnn",
+/// "Conv2DTranspose" -> "conv2d_transpose": Keras's default layer-name prefix for a class name
+/// (an underscore before a capital that follows a lower-case letter or starts a capitalised
+/// word after another character).
 inline std::string snake_case(const std::string& type) {
+  const auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
   std::string out;
   for (std::size_t i = 0; i < type.size(); ++i) {
     const char c = type[i];
     const bool upper = c >= 'A' && c <= 'Z';
-    if (upper && i > 0 && type[i - 1] >= 'a' && type[i - 1] <= 'z') out += '_';
+    const bool starts_word = i + 1 < type.size() && lower(type[i + 1]);
+    if (upper && i > 0 && (lower(type[i - 1]) || (starts_word && type[i - 1] != '_'))) out += '_';
     out += upper ? static_cast<char>(c - 'A' + 'a') : c;
   }
   return out;
 }
+
+namespace detail {
+
+/// Checks that a layer of images gets them: a per-sample input [height, width, channels].
+/// `label` names the layer (Layer::label()).
+inline void check_image_input(const std::string& label, const Shape& input_shape) {
+  check<ShapeError>(input_shape.rank() == 3, label,
+                    ": expected input [batch, height, width, channels], got per-sample shape ",
+                    input_shape);
+}
+
+}  // namespace detail
 
 /// A weight of a layer: its name within the layer ("kernel", "bias") and whether it trains.
 template <class T>

@@ -53,9 +53,7 @@ class Pooling2D : public Layer<T> {
   virtual Variable<T> pool(const Variable<T>& x) const = 0;
 
   Shape build_impl(const Shape& input_shape, Generator&) override {
-    check<ShapeError>(input_shape.rank() == 3, this->label(),
-                      ": expected input [batch, height, width, channels], got per-sample shape ",
-                      input_shape);
+    detail::check_image_input(this->label(), input_shape);
     NoGradGuard no_grad;
     try {
       const Shape out =

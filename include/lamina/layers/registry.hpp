@@ -9,9 +9,11 @@
 #include "lamina/layers/activation.hpp"
 #include "lamina/layers/bidirectional.hpp"
 #include "lamina/layers/conv2d.hpp"
+#include "lamina/layers/conv2d_transpose.hpp"
 #include "lamina/layers/dense.hpp"
 #include "lamina/layers/dropout.hpp"
 #include "lamina/layers/embedding.hpp"
+#include "lamina/layers/global_pooling.hpp"
 #include "lamina/layers/gru.hpp"
 #include "lamina/layers/layer.hpp"
 #include "lamina/layers/lstm.hpp"
@@ -19,6 +21,8 @@
 #include "lamina/layers/pooling.hpp"
 #include "lamina/layers/reshape.hpp"
 #include "lamina/layers/simple_rnn.hpp"
+#include "lamina/layers/upsampling2d.hpp"
+#include "lamina/layers/zero_padding2d.hpp"
 
 namespace lamina {
 
@@ -43,16 +47,21 @@ Registry<LayerFactory<T>>& layer_registry() {
           {"Bidirectional",
            [](const Json& c) { return Bidirectional<T>::from_config(c, &layer_from_spec<T>); }},
           {"Conv2D", &Conv2D<T>::from_config},
+          {"Conv2DTranspose", &Conv2DTranspose<T>::from_config},
           {"Dense", &Dense<T>::from_config},
           {"Dropout", &Dropout<T>::from_config},
           {"Embedding", &Embedding<T>::from_config},
           {"Flatten", &Flatten<T>::from_config},
+          {"GlobalAveragePooling2D", &GlobalAveragePooling2D<T>::from_config},
+          {"GlobalMaxPooling2D", &GlobalMaxPooling2D<T>::from_config},
           {"GRU", &GRU<T>::from_config},
           {"LSTM", &LSTM<T>::from_config},
           {"LayerNormalization", &LayerNormalization<T>::from_config},
           {"MaxPooling2D", &MaxPooling2D<T>::from_config},
           {"Reshape", &Reshape<T>::from_config},
           {"SimpleRNN", &SimpleRNN<T>::from_config},
+          {"UpSampling2D", &UpSampling2D<T>::from_config},
+          {"ZeroPadding2D", &ZeroPadding2D<T>::from_config},
       });
   return registry;
 }
