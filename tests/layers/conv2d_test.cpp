@@ -201,6 +201,46 @@ TEST(Conv2DErrors, WrongInputShapeAfterBuild) {
       {"Conv2D \"conv2d\"", "[batch, height, width, channels]", "[28, 28]"});
 }
 
+TEST(Conv2DSpellings, AnIntegerMeansASquareWindowAsInKeras) {
+  // Keras's Conv2D(32, 3, strides=2): kernel_size and strides given as one integer.
+  Conv2D<float> conv(32, 3, {.strides = 2, .padding = "same"});
+  conv.build({28, 28, 16});
+  EXPECT_EQ(conv.kernel().shape(), (Shape{3, 3, 16, 32}));
+  EXPECT_EQ(conv.output_shape(), (Shape{14, 14, 32}));
+  // {3} is the same square window, not [3, 0].
+  Conv2D<float> braced(8, {3}, {.strides = {2}});
+  braced.build({9, 9, 1});
+  EXPECT_EQ(braced.kernel().shape(), (Shape{3, 3, 1, 8}));
+  EXPECT_EQ(braced.output_shape(), (Shape{4, 4, 8}));
+  // The config holds Keras's lists; an integer in a config reads as the square too.
+  EXPECT_EQ(conv.get_config()["kernel_size"], Json::array({3, 3}));
+  EXPECT_EQ(conv.get_config()["strides"], Json::array({2, 2}));
+  Json config = conv.get_config();
+  config["kernel_size"] = 5;
+  config["strides"] = 1;
+  auto rebuilt = Conv2D<float>::from_config(config);
+  rebuilt->build({28, 28, 16});
+  EXPECT_EQ(rebuilt->kernel().shape(), (Shape{5, 5, 16, 32}));
+  EXPECT_EQ(rebuilt->output_shape(), (Shape{28, 28, 32}));
+  config["kernel_size"] = "five";
+  expect_error<ValueError>([&] { Conv2D<float>::from_config(config); },
+                           {"Conv2D config", "kernel_size", "an integer or a list of two integers",
+                            "\"five\""});
+
+  MaxPooling2D<float> pool(3, {.strides = 1});
+  pool.build({5, 5, 2});
+  EXPECT_EQ(pool.output_shape(), (Shape{3, 3, 2}));
+  AveragePooling2D<float> avg(2);
+  avg.build({6, 4, 1});
+  EXPECT_EQ(avg.output_shape(), (Shape{3, 2, 1}));
+  UpSampling2D<float> up(3);
+  up.build({2, 2, 1});
+  EXPECT_EQ(up.output_shape(), (Shape{6, 6, 1}));
+  Conv2DTranspose<float> deconv(4, 3, {.strides = 2, .padding = "same"});
+  deconv.build({7, 7, 8});
+  EXPECT_EQ(deconv.output_shape(), (Shape{14, 14, 4}));
+}
+
 TEST(Conv2DErrors, BadOptions) {
   expect_error<ValueError>([] { Conv2D<double>(0, {3, 3}); }, {"Conv2D", "filters", "0"});
   expect_error<ValueError>([] { Conv2D<double>(-1, {3, 3}); }, {"Conv2D", "filters", "-1"});

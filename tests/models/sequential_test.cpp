@@ -89,6 +89,36 @@ TEST(Sequential, SummaryMatchesKerasParameterCounts) {
     EXPECT_EQ(model.layer(i).count_params(), counts[i]);
 }
 
+TEST(Sequential, ListOfLayersBuildsTheSameModelAsAdd) {
+  // Keras's Sequential([Conv2D(32, 3, activation="relu", input_shape=...), ...]).
+  Sequential<float> listed(
+      {Conv2D(32, 3, {.activation = "relu", .input_shape = {28, 28, 1}}), MaxPooling2D(2),
+       Conv2D(64, 3, {.activation = "relu"}), MaxPooling2D(2), Flatten(),
+       std::make_shared<Dense<float>>(64, DenseOptions{.activation = "relu"}),
+       Dense(10, {.activation = "softmax"})},
+      {.name = "listed"});
+  Sequential<float> added = tutorial_cnn();
+  EXPECT_EQ(listed.name(), "listed");
+  ASSERT_TRUE(listed.built());
+  ASSERT_EQ(listed.layers().size(), added.layers().size());
+  for (std::size_t i = 0; i < added.layers().size(); ++i) {
+    EXPECT_EQ(listed.layer(i).type(), added.layer(i).type());
+    EXPECT_EQ(listed.layer(i).output_shape(), added.layer(i).output_shape());
+  }
+  EXPECT_EQ(listed.count_params(), 121930);
+  EXPECT_EQ(added.count_params(), 121930);
+}
+
+TEST(Sequential, GetLayerFindsLayersByName) {
+  Sequential<float> model = tutorial_cnn();
+  EXPECT_EQ(&model.get_layer("conv2d_1"), &model.layer(2));
+  EXPECT_EQ(model.get_layer("dense_1").count_params(), 650);
+  expect_error<ValueError>([&] { model.get_layer("dense_7"); },
+                           {"get_layer", "'dense_7'", "conv2d, max_pooling2d, conv2d_1"});
+  Sequential<float> unbuilt({Dense(4)});
+  expect_error<ValueError>([&] { unbuilt.count_params(); }, {"count_params", "built"});
+}
+
 TEST(Sequential, ProgressLineLooksLikeKeras) {
   const auto [x, y] = rings(100, 5);
   Sequential<float> model;

@@ -35,7 +35,7 @@ class ConfigReader {
   bool has(const char* key) const { return config_.contains(key); }
 
   /// The required option `key`, as V: bool, std::string, index_t (and other integers), double,
-  /// Shape (sizes >= 0), std::array<index_t, 2>, std::optional<V> (JSON null is nullopt), Json.
+  /// Shape (sizes >= 0), Size2 or std::array<index_t, 2> (an integer n is [n, n]), std::optional<V> (JSON null is nullopt), Json.
   template <class V>
   V get(const char* key) {
     const auto it = config_.find(key);
@@ -87,9 +87,11 @@ class ConfigReader {
       std::vector<index_t> dims;
       for (const Json& d : v) dims.push_back(size(key, d));
       return Shape(std::move(dims));
-    } else if constexpr (std::is_same_v<V, std::array<index_t, 2>>) {
-      expect(v.is_array() && v.size() == 2, key, "a list of two integers", v);
-      return {size(key, v[0]), size(key, v[1])};
+    } else if constexpr (std::is_same_v<V, std::array<index_t, 2>> || std::is_same_v<V, Size2>) {
+      // An integer n stands for [n, n] (Keras accepts either; its configs hold the list).
+      if (v.is_number_integer()) return V{size(key, v), size(key, v)};
+      expect(v.is_array() && v.size() == 2, key, "an integer or a list of two integers", v);
+      return V{size(key, v[0]), size(key, v[1])};
     } else if constexpr (requires { V::from_json(v); }) {
       return V::from_json(v);
     } else {

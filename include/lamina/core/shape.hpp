@@ -1,12 +1,15 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
 #include <ostream>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "lamina/core/error.hpp"
@@ -15,6 +18,19 @@ namespace lamina {
 
 /// Signed index type used for sizes, axes and positions (as Eigen::Index).
 using index_t = std::ptrdiff_t;
+
+/// Two sizes, along height and width: Keras's kernel_size, strides, pool_size. A single
+/// integer means a square window, as in Keras (`Conv2D(32, 3)`, `.strides = 2`), and so does
+/// `{3}`; `{3, 5}` gives each. It is a std::array<index_t, 2> otherwise.
+struct Size2 : std::array<index_t, 2> {
+  constexpr Size2(index_t n) : std::array<index_t, 2>{n, n} {}  // NOLINT: implicit, as Keras
+  constexpr Size2(index_t height, index_t width) : std::array<index_t, 2>{height, width} {}
+  constexpr Size2(const std::array<index_t, 2>& sizes)  // NOLINT: implicit
+      : std::array<index_t, 2>(sizes) {}
+  /// A fractional size is a mistake, not a truncation.
+  template <class F>
+  requires std::is_floating_point_v<F> Size2(F) = delete;
+};
 
 /// The sizes of a tensor's axes, outermost first. Rank 0 is a scalar with one element.
 class Shape {
@@ -101,3 +117,11 @@ class Shape {
 };
 
 }  // namespace lamina
+
+/// Size2 binds like its array: `const auto [h, w] = strides;`.
+template <>
+struct std::tuple_size<lamina::Size2> : std::integral_constant<std::size_t, 2> {};
+template <std::size_t I>
+struct std::tuple_element<I, lamina::Size2> {
+  using type = lamina::index_t;
+};

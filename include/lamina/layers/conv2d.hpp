@@ -16,7 +16,7 @@ namespace lamina {
 
 /// Options of Conv2D and Conv2DTranspose (Keras's keyword arguments and defaults).
 struct Conv2DLayerOptions {
-  std::array<index_t, 2> strides{1, 1};
+  Size2 strides{1, 1};
   /// "valid" or "same".
   std::string padding = "valid";
   std::string activation = "linear";
@@ -53,7 +53,7 @@ class ConvLayer2D : public Layer<T> {
 
  protected:
   /// Validates the options; `type` names the layer class in errors.
-  ConvLayer2D(const char* type, index_t filters, std::array<index_t, 2> kernel_size,
+  ConvLayer2D(const char* type, index_t filters, Size2 kernel_size,
               Conv2DLayerOptions options)
       : Layer<T>(options.name, options.input_shape),
         filters_(filters),
@@ -131,12 +131,12 @@ class ConvLayer2D : public Layer<T> {
     o.kernel_initializer = r.get("kernel_initializer", o.kernel_initializer);
     o.bias_initializer = r.get("bias_initializer", o.bias_initializer);
     const auto filters = r.get<index_t>("filters");
-    const auto kernel_size = r.get<std::array<index_t, 2>>("kernel_size");
+    const auto kernel_size = r.get<Size2>("kernel_size");
     return finish_from_config(r, L(filters, kernel_size, std::move(o)));
   }
 
   index_t filters_;
-  std::array<index_t, 2> kernel_size_;
+  Size2 kernel_size_;
 
  private:
   Conv2DOptions conv_options() const { return {.strides = options_.strides, .padding = padding_}; }
@@ -155,7 +155,7 @@ class ConvLayer2D : public Layer<T> {
 template <class T = float>
 class Conv2D : public detail::ConvLayer2D<T> {
  public:
-  Conv2D(index_t filters, std::array<index_t, 2> kernel_size, Conv2DLayerOptions options = {})
+  Conv2D(index_t filters, Size2 kernel_size, Conv2DLayerOptions options = {})
       : detail::ConvLayer2D<T>("Conv2D", filters, kernel_size, std::move(options)) {}
 
   std::string type() const override { return "Conv2D"; }

@@ -14,7 +14,7 @@ namespace lamina {
 /// Options of MaxPooling2D and AveragePooling2D (Keras's defaults: strides = pool_size).
 struct Pooling2DOptions {
   /// {0, 0} means equal to pool_size, as Keras's strides=None.
-  std::array<index_t, 2> strides{0, 0};
+  Size2 strides{0, 0};
   /// "valid" or "same".
   std::string padding = "valid";
   Shape input_shape{};
@@ -36,7 +36,7 @@ class Pooling2D : public Layer<T> {
   }
 
  protected:
-  Pooling2D(const char* type, std::array<index_t, 2> pool_size, Pooling2DOptions options)
+  Pooling2D(const char* type, Size2 pool_size, Pooling2DOptions options)
       : Layer<T>(options.name, options.input_shape), padding_name_(options.padding) {
     check<ValueError>(pool_size[0] > 0 && pool_size[1] > 0, type,
                       ": pool_size must be positive, got [", pool_size[0], ", ", pool_size[1], "]");
@@ -75,7 +75,7 @@ class Pooling2D : public Layer<T> {
     detail::read_common_options(r, o);
     o.strides = r.get("strides", o.strides);
     o.padding = r.get("padding", o.padding);
-    const auto pool_size = r.get("pool_size", std::array<index_t, 2>{2, 2});
+    const auto pool_size = r.get("pool_size", Size2{2, 2});
     return detail::finish_from_config(r, L(pool_size, std::move(o)));
   }
 
@@ -90,7 +90,7 @@ class Pooling2D : public Layer<T> {
 template <class T = float>
 class MaxPooling2D : public detail::Pooling2D<T> {
  public:
-  explicit MaxPooling2D(std::array<index_t, 2> pool_size = {2, 2}, Pooling2DOptions options = {})
+  explicit MaxPooling2D(Size2 pool_size = {2, 2}, Pooling2DOptions options = {})
       : detail::Pooling2D<T>("MaxPooling2D", pool_size, std::move(options)) {}
   std::string type() const override { return "MaxPooling2D"; }
   /// The layer get_config() describes.
@@ -107,7 +107,7 @@ class MaxPooling2D : public detail::Pooling2D<T> {
 template <class T = float>
 class AveragePooling2D : public detail::Pooling2D<T> {
  public:
-  explicit AveragePooling2D(std::array<index_t, 2> pool_size = {2, 2},
+  explicit AveragePooling2D(Size2 pool_size = {2, 2},
                             Pooling2DOptions options = {})
       : detail::Pooling2D<T>("AveragePooling2D", pool_size, std::move(options)) {}
   std::string type() const override { return "AveragePooling2D"; }

@@ -25,7 +25,7 @@ struct UpSampling2DOptions {
 template <class T = float>
 class UpSampling2D : public Layer<T> {
  public:
-  explicit UpSampling2D(std::array<index_t, 2> size = {2, 2}, UpSampling2DOptions options = {})
+  explicit UpSampling2D(Size2 size = {2, 2}, UpSampling2DOptions options = {})
       : Layer<T>(options.name, options.input_shape),
         size_(size),
         interpolation_(std::move(options.interpolation)) {
@@ -54,7 +54,7 @@ class UpSampling2D : public Layer<T> {
     UpSampling2DOptions o;
     detail::read_common_options(r, o);
     o.interpolation = r.get("interpolation", o.interpolation);
-    const auto size = r.get("size", std::array<index_t, 2>{2, 2});
+    const auto size = r.get("size", Size2{2, 2});
     return detail::finish_from_config(r, UpSampling2D(size, std::move(o)));
   }
 

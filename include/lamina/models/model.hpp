@@ -125,6 +125,25 @@ class Model {
       for (const auto& [path, l] : child->layer_paths()) all.emplace_back(prefix + "/" + path, l);
     return all;
   }
+  /// The layer at `path` in layer_paths() ("dense_1", "encoder/conv2d"), as Keras's
+  /// model.get_layer(name); ValueError listing the valid paths otherwise.
+  Layer<T>& get_layer(const std::string& path) const {
+    std::string valid;
+    for (const auto& [p, layer] : layer_paths()) {
+      if (p == path) return *layer;
+      valid += (valid.empty() ? "" : ", ") + p;
+    }
+    throw ValueError(name_ + ": get_layer: no layer named '" + path + "'; layers: " +
+                     (valid.empty() ? "none" : valid));
+  }
+  /// The number of scalars in all weights, trainable or not (Keras's model.count_params()).
+  index_t count_params() const {
+    check<ValueError>(built(), name_,
+                      ": count_params() needs a built model; call build(input_shape) first");
+    index_t n = 0;
+    for (const Layer<T>* l : layers()) n += l->count_params();
+    return n;
+  }
   /// Every weight with its path, "dense/kernel", "encoder/conv2d/bias", in layers() order.
   std::vector<std::pair<std::string, Variable<T>>> named_weights() const {
     std::vector<std::pair<std::string, Variable<T>>> out;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <concepts>
+#include <initializer_list>
 #include <iostream>
 #include <memory>
 #include <ostream>
@@ -21,6 +22,20 @@ struct SequentialOptions {
   std::uint64_t seed = 0;
 };
 
+namespace detail {
+
+/// One layer of Sequential's list constructor: any layer, by value or shared.
+template <class T>
+struct SequentialEntry {
+  template <class L>
+  requires std::derived_from<L, Layer<T>> SequentialEntry(L l)  // NOLINT: implicit
+      : layer(std::make_shared<L>(std::move(l))) {}
+  SequentialEntry(std::shared_ptr<Layer<T>> l) : layer(std::move(l)) {}  // NOLINT: implicit
+  std::shared_ptr<Layer<T>> layer;
+};
+
+}  // namespace detail
+
 /// A plain stack of layers, each feeding the next (Keras's Sequential).
 /// input: [batch, ...first layer's input]; output: [batch, ...last layer's output].
 template <class T = float>
@@ -28,6 +43,13 @@ class Sequential : public Model<T> {
  public:
   explicit Sequential(SequentialOptions options = {}) : Model<T>(options.name) {
     this->set_seed(options.seed);
+  }
+  /// The layers given at once, as Keras's `Sequential([...])`:
+  /// `Sequential<float>({Dense(64, {.activation = "relu"}), Dense(10)})`.
+  explicit Sequential(std::initializer_list<detail::SequentialEntry<T>> layers,
+                      SequentialOptions options = {})
+      : Sequential(std::move(options)) {
+    for (const auto& entry : layers) add(entry.layer);
   }
 
   /// Appends a layer (taken by value: `model.add(Dense(64, {.activation = "relu"}))`).

@@ -36,7 +36,7 @@ inline Padding parse_padding(const std::string& name) {
 /// Options of conv2d (Keras Conv2D's keyword arguments of the same names).
 struct Conv2DOptions {
   /// Step of the kernel along height and width.
-  std::array<index_t, 2> strides{1, 1};
+  Size2 strides{1, 1};
   Padding padding = Padding::valid;
   /// Applied to the result inside the op: "linear" (none), "relu", "sigmoid", "tanh",
   /// "leaky_relu" or "elu", with their Keras defaults.

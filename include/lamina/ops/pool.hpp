@@ -19,9 +19,9 @@ namespace lamina {
 /// Options of max_pool2d and avg_pool2d (Keras MaxPooling2D / AveragePooling2D arguments).
 struct Pool2DOptions {
   /// Window height and width.
-  std::array<index_t, 2> pool_size{2, 2};
+  Size2 pool_size{2, 2};
   /// Step along height and width; 0 means the pool size (Keras's `strides=None`).
-  std::array<index_t, 2> strides{0, 0};
+  Size2 strides{0, 0};
   Padding padding = Padding::valid;
 };
 
