@@ -108,10 +108,10 @@ void expect_activations_match(double tol) {
   check_case("relu_options", [&](const Variable<T>& x) { return relu(x, options); });
 }
 
-TEST(OpsReference, ActivationsDouble) { expect_activations_match<double>(1e-12); }
+TEST(OpsReference, ActivationsDouble) { expect_activations_match<double>(1e-14); }
 
 // float: the same ops within float rounding (the inputs reach |x| = 30).
-TEST(OpsReference, ActivationsFloat) { expect_activations_match<float>(2e-6); }
+TEST(OpsReference, ActivationsFloat) { expect_activations_match<float>(1e-6); }
 
 }  // namespace
 }  // namespace lamina
