@@ -18,6 +18,14 @@ _ACTIVATION_MODULES = {
     "leaky_relu": lambda: nn.LeakyReLU(negative_slope=0.2),
     "elu": lambda: nn.ELU(alpha=1.0),
     "softplus": lambda: nn.Softplus(),
+    "selu": lambda: nn.SELU(),
+    "gelu": lambda: nn.GELU(),  # exact (erf), Keras's default
+    "silu": lambda: nn.SiLU(),
+    "swish": lambda: nn.SiLU(),
+    "mish": lambda: nn.Mish(),
+    "hard_sigmoid": lambda: nn.Hardsigmoid(),  # Keras 3's relu6(x + 3) / 6
+    "softsign": lambda: nn.Softsign(),
+    "relu6": lambda: nn.ReLU6(),
 }
 LAMINA_ACTIVATIONS = ("linear", "softmax") + tuple(_ACTIVATION_MODULES)
 
@@ -66,6 +74,15 @@ def activation_name(module, lamina_shape):
         need(module.beta == 1 and module.threshold >= 20,
              f"beta={module.beta}, threshold={module.threshold} (lamina: beta 1, no threshold)")
         return "softplus"
+    if isinstance(module, nn.GELU):
+        need(module.approximate == "none", f"approximate='{module.approximate}' (lamina's "
+             "activation \"gelu\" is the exact form)")
+        return "gelu"
+    for cls, name in ((nn.SELU, "selu"), (nn.SiLU, "silu"), (nn.Mish, "mish"),
+                      (nn.Hardsigmoid, "hard_sigmoid"), (nn.Softsign, "softsign"),
+                      (nn.ReLU6, "relu6")):
+        if isinstance(module, cls):
+            return name
     if isinstance(module, nn.Softmax):
         rank = len(lamina_shape) + 1  # with the batch axis
         dim = module.dim

@@ -42,6 +42,7 @@
 #include "lamina/optimizers/sgd.hpp"
 
 #include "lamina/layers/activation.hpp"
+#include "lamina/layers/advanced_activations.hpp"
 #include "lamina/layers/bidirectional.hpp"
 #include "lamina/layers/conv2d.hpp"
 #include "lamina/layers/conv2d_transpose.hpp"

@@ -53,6 +53,35 @@ TYPED_TEST(DenseTyped, ForwardIsMatmulPlusBiasThenActivation) {
                      {1 / (1 + e1), e1 / (1 + e1), 1 / (1 + e2), e2 / (1 + e2)}, 1e-7);
 }
 
+TYPED_TEST(DenseTyped, ActivationsThatCannotBeFusedFollowTheOp) {
+  using T = TypeParam;
+  // gelu, silu and mish need the pre-activation for their derivative, so they run as their own
+  // op after the dense op; selu runs inside it. Pre-activations: [1.5, -5], [4.5, -3].
+  const Variable<T> x(Tensor<T>({2, 3}, {1, 0, -1, 2, 1, 0}));
+  const std::vector<double> z = {1.5, -5, 4.5, -3};
+  const double tol = std::is_same_v<T, float> ? 1e-6 : 1e-14;
+  const auto each = [&](double (*f)(double)) {
+    std::vector<double> out;
+    for (double v : z) out.push_back(f(v));
+    return out;
+  };
+  Dense<T> gelu = fixed_dense<T>({.activation = "gelu"});
+  EXPECT_EQ(gelu.output_activation(), "gelu");
+  expect_tensor_near(gelu(x).value(), {2, 2},
+                     each([](double v) { return 0.5 * v * std::erfc(-v / std::sqrt(2.0)); }), tol);
+  Dense<T> silu = fixed_dense<T>({.activation = "silu"});
+  expect_tensor_near(silu(x).value(), {2, 2}, each([](double v) { return v / (1 + std::exp(-v)); }),
+                     tol);
+  Dense<T> selu = fixed_dense<T>({.activation = "selu"});
+  expect_tensor_near(selu(x).value(), {2, 2}, each([](double v) {
+                       return 1.0507009873554805 * (v > 0 ? v : 1.6732632423543772 * std::expm1(v));
+                     }),
+                     tol);
+  // The graph: gelu's node follows the dense op's (the fused selu is a single dense node).
+  EXPECT_EQ(std::string(gelu(x).node()->op), "gelu");
+  EXPECT_EQ(std::string(selu(x).node()->op), "dense");
+}
+
 TYPED_TEST(DenseTyped, RankThreeInputActsOnTheLastAxis) {
   using T = TypeParam;
   // [batch 2, time 2, features 3]: every time step goes through the same kernel.
@@ -137,6 +166,11 @@ TEST(DenseGrad, MatchesFiniteDifferences) {
       {{3, 6}, 4, {.activation = "softmax"}},
       {{4, 5}, 3, {.activation = "relu"}},
       {{5, 3}, 2, {.activation = "elu"}},
+      {{4, 3}, 3, {.activation = "gelu"}},
+      {{2, 3, 4}, 2, {.activation = "silu"}},
+      {{3, 4}, 3, {.activation = "mish"}},
+      {{4, 5}, 3, {.activation = "selu"}},
+      {{4, 5}, 2, {.activation = "softsign"}},
   };
   std::uint64_t seed = 1;
   for (const Case& c : cases) {

@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
+#include <numbers>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lamina/ops/arithmetic.hpp"
@@ -65,6 +69,139 @@ TYPED_TEST(ActivationTyped, ForwardMatchesFormulas) {
   EXPECT_EQ(linear(x).node(), x.node());
 }
 
+// Keras's formulas, written out in double.
+double gelu_ref(double a) { return 0.5 * a * (1 + std::erf(a / std::sqrt(2.0))); }
+double gelu_tanh_ref(double a) {
+  return 0.5 * a * (1 + std::tanh(std::sqrt(2 / std::numbers::pi) * (a + 0.044715 * a * a * a)));
+}
+constexpr double kAlpha = 1.6732632423543772848170429916717,
+                 kScale = 1.0507009873554804934193349852946;
+double selu_ref(double a) { return kScale * (a > 0 ? a : kAlpha * std::expm1(a)); }
+double silu_ref(double a) { return a / (1 + std::exp(-a)); }
+double mish_ref(double a) { return a * std::tanh(std::log1p(std::exp(a))); }
+double hard_sigmoid_ref(double a) { return std::min(std::max(a + 3, 0.0), 6.0) / 6; }
+double softsign_ref(double a) { return a / (1 + std::abs(a)); }
+double relu6_ref(double a) { return std::min(std::max(a, 0.0), 6.0); }
+
+TYPED_TEST(ActivationTyped, KerasThreeActivationsMatchFormulas) {
+  using T = TypeParam;
+  const double tol = std::is_same_v<T, float> ? 2e-6 : 1e-14;
+  const std::vector<double> xs{-7, -4, -3, -1.5, -0.5, 0, 0.25, 1, 3, 4.5, 6, 8};
+  const Shape s{12};
+  const Variable<T> x = var<T>(xs);
+  expect_tensor_near(gelu(x).value(), s, apply(xs, gelu_ref), tol);
+  expect_tensor_near(gelu(x, {.approximate = true}).value(), s, apply(xs, gelu_tanh_ref), tol);
+  expect_tensor_near(selu(x).value(), s, apply(xs, selu_ref), 4 * tol);
+  expect_tensor_near(silu(x).value(), s, apply(xs, silu_ref), tol);
+  expect_tensor_near(swish(x).value(), s, apply(xs, silu_ref), tol);
+  expect_tensor_near(mish(x).value(), s, apply(xs, mish_ref), tol);
+  expect_tensor_near(hard_sigmoid(x).value(), s, apply(xs, hard_sigmoid_ref), tol);
+  expect_tensor_near(softsign(x).value(), s, apply(xs, softsign_ref), tol);
+  expect_tensor_near(relu6(x).value(), s, apply(xs, relu6_ref), 0);
+  // Keras 3's hard_sigmoid is relu6(x + 3) / 6, not Keras 2's 0.2 x + 0.5: 1/6 + 1/2 at x = 1.
+  EXPECT_NEAR(static_cast<double>(hard_sigmoid(x).value().data()[7]), 2.0 / 3.0, tol);
+  // Keras's relu with options: x above the threshold (at most max_value), slope * (x - t) below.
+  const ReluOpOptions o{.negative_slope = 0.1, .max_value = 4.0, .threshold = 0.5};
+  expect_tensor_near(
+      relu(x, o).value(), s,
+      apply(xs, [](double a) { return a > 0.5 ? std::min(a, 4.0) : 0.1 * (a - 0.5); }), tol);
+  expect_tensor_near(relu(x, ReluOpOptions{}).value(), s,
+                     apply(xs, [](double a) { return a > 0 ? a : 0.0; }), 0);
+}
+
+// No overflow and no NaN for any finite input, down to the largest magnitudes; the tails reach
+// their limits. Covers every activation by name, and relu with options.
+TYPED_TEST(ActivationTyped, FiniteForLargeMagnitudes) {
+  using T = TypeParam;
+  // x^2 and x^3 overflow at +-big (where a careless gelu or mish gives inf * 0 = NaN); the
+  // largest finite values are left out, as selu(max) = 1.05 max rightly overflows.
+  const double big = std::is_same_v<T, float> ? 1e30 : 1e200;
+  const std::vector<double> xs{-big, -1e4, -88, -20, 0, 20, 88, 1e4, big};
+  auto check_finite = [&](const std::string& name, auto&& f) {
+    SCOPED_TRACE(name);
+    Variable<T> x(var<T>(xs).value(), true);
+    const Variable<T> y = f(x);
+    sum(y).backward();
+    for (index_t i = 0; i < y.size(); ++i) {
+      EXPECT_TRUE(std::isfinite(y.value().data()[i])) << "value at x = " << xs[i];
+      EXPECT_TRUE(std::isfinite(x.grad().data()[i])) << "gradient at x = " << xs[i];
+    }
+  };
+  for (const std::string& name : activation_names())
+    check_finite(name, activation_by_name<T>(name));
+  check_finite("gelu tanh", [](const Variable<T>& v) { return gelu(v, {.approximate = true}); });
+  check_finite("relu options", [](const Variable<T>& v) {
+    return relu(v, {.negative_slope = 0.5, .max_value = 6.0, .threshold = 1.0});
+  });
+
+  // Limits at x = -1e4 and 1e4: the value and the derivative.
+  const Variable<T> x = var<T>({-1e4, 1e4});
+  const auto value_and_grad = [](const Variable<T>& v, auto&& f) {
+    Variable<T> leaf(v.value(), true);
+    sum(f(leaf)).backward();
+    return std::pair<Tensor<T>, Tensor<T>>{f(leaf).value(), leaf.grad()};
+  };
+  for (const auto& [name, f] :
+       std::vector<std::pair<std::string, Variable<T> (*)(const Variable<T>&)>>{
+           {"gelu", [](const Variable<T>& v) { return gelu(v); }},
+           {"gelu tanh", [](const Variable<T>& v) { return gelu(v, {.approximate = true}); }},
+           {"silu", [](const Variable<T>& v) { return silu(v); }},
+           {"mish", [](const Variable<T>& v) { return mish(v); }}}) {
+    SCOPED_TRACE(name);
+    const auto [y, g] = value_and_grad(x, f);
+    expect_tensor_near(y, {2}, {0, 1e4}, 0);  // x Phi(x) -> 0 and x
+    expect_tensor_near(g, {2}, {0, 1}, 0);
+  }
+  const auto [ys, gs] = value_and_grad(x, [](const Variable<T>& v) { return selu(v); });
+  expect_tensor_near(ys, {2}, {-kScale * kAlpha, kScale * 1e4}, 1e-6 * kScale * 1e4);
+  expect_tensor_near(gs, {2}, {0, kScale}, 1e-6);
+  const auto [yh, gh] = value_and_grad(x, [](const Variable<T>& v) { return hard_sigmoid(v); });
+  expect_tensor_near(yh, {2}, {0, 1}, 0);
+  expect_tensor_near(gh, {2}, {0, 0}, 0);
+  const auto [yq, gq] = value_and_grad(x, [](const Variable<T>& v) { return softsign(v); });
+  expect_tensor_near(yq, {2}, {-1e4 / (1 + 1e4), 1e4 / (1 + 1e4)}, 1e-7);
+  expect_tensor_near(gq, {2}, {1 / (1 + 1e4) / (1 + 1e4), 1 / (1 + 1e4) / (1 + 1e4)}, 1e-13);
+  const auto [y6, g6] = value_and_grad(x, [](const Variable<T>& v) { return relu6(v); });
+  expect_tensor_near(y6, {2}, {0, 6}, 0);
+  expect_tensor_near(g6, {2}, {0, 0}, 0);
+}
+
+// Central differences in T itself (the float instantiation has its own backward code):
+// the derivative of each elementwise activation at points away from its kinks.
+TYPED_TEST(ActivationTyped, GradientsMatchFiniteDifferencesInT) {
+  using T = TypeParam;
+  const bool is_float = std::is_same_v<T, float>;
+  const T eps = is_float ? T(1e-2) : T(1e-6);
+  const double tol = is_float ? 2e-3 : 1e-7;
+  // Kinks at 0, +-3 (hard_sigmoid), 6 (relu6), 0.5 and 4 (relu with options below).
+  const std::vector<double> xs{-9, -5.5, -3.7, -2.2, -0.9, -0.35, 0.2, 1.3, 2.6, 3.4, 5.2, 6.8};
+  const ReluOpOptions o{.negative_slope = 0.1, .max_value = 4.0, .threshold = 0.5};
+  const std::vector<std::pair<std::string, std::function<Variable<T>(const Variable<T>&)>>> ops{
+      {"gelu", [](const Variable<T>& v) { return gelu(v); }},
+      {"gelu tanh", [](const Variable<T>& v) { return gelu(v, {.approximate = true}); }},
+      {"selu", [](const Variable<T>& v) { return selu(v); }},
+      {"silu", [](const Variable<T>& v) { return silu(v); }},
+      {"mish", [](const Variable<T>& v) { return mish(v); }},
+      {"hard_sigmoid", [](const Variable<T>& v) { return hard_sigmoid(v); }},
+      {"softsign", [](const Variable<T>& v) { return softsign(v); }},
+      {"relu6", [](const Variable<T>& v) { return relu6(v); }},
+      {"relu options", [o](const Variable<T>& v) { return relu(v, o); }},
+  };
+  for (const auto& [name, f] : ops) {
+    SCOPED_TRACE(name);
+    Variable<T> x(var<T>(xs).value(), true);
+    sum(f(x)).backward();
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      const T a = static_cast<T>(xs[i]);
+      const T plus = f(var<T>({static_cast<double>(a + eps)})).value().data()[0];
+      const T minus = f(var<T>({static_cast<double>(a - eps)})).value().data()[0];
+      const double numeric = (static_cast<double>(plus) - minus) / (2 * static_cast<double>(eps));
+      const double analytic = x.grad().data()[i];
+      EXPECT_NEAR(analytic, numeric, tol * std::max(1.0, std::abs(numeric))) << "at x = " << a;
+    }
+  }
+}
+
 TYPED_TEST(ActivationTyped, StableForLargeMagnitudes) {
   using T = TypeParam;
   const Variable<T> x = var<T>({-1000, -50, 50, 1000});
@@ -97,6 +234,14 @@ TYPED_TEST(ActivationTyped, ByNameMatchesTheFunctions) {
       {"leaky_relu", [](const Variable<T>& v) { return leaky_relu(v, T(0.2)); }},
       {"elu", [](const Variable<T>& v) { return elu(v, T(1)); }},
       {"softplus", [](const Variable<T>& v) { return softplus(v); }},
+      {"selu", [](const Variable<T>& v) { return selu(v); }},
+      {"gelu", [](const Variable<T>& v) { return gelu(v, {.approximate = false}); }},
+      {"silu", [](const Variable<T>& v) { return silu(v); }},
+      {"swish", [](const Variable<T>& v) { return silu(v); }},
+      {"mish", [](const Variable<T>& v) { return mish(v); }},
+      {"hard_sigmoid", [](const Variable<T>& v) { return hard_sigmoid(v); }},
+      {"softsign", [](const Variable<T>& v) { return softsign(v); }},
+      {"relu6", [](const Variable<T>& v) { return relu6(v); }},
   };
   std::vector<std::string> names;
   for (const auto& [name, f] : direct) {
@@ -115,11 +260,48 @@ TEST(ActivationGrad, SmoothOps) {
     expect_gradients_match([](const std::vector<V>& v) { return softplus(v[0]); }, {x});
     expect_gradients_match([](const std::vector<V>& v) { return elu(v[0]); }, {x});  // C1 at 0
     expect_gradients_match([](const std::vector<V>& v) { return linear(v[0]) * 2.0; }, {x});
+    expect_gradients_match([](const std::vector<V>& v) { return gelu(v[0]); }, {x});
+    expect_gradients_match(
+        [](const std::vector<V>& v) { return gelu(v[0], {.approximate = true}); }, {x});
+    expect_gradients_match([](const std::vector<V>& v) { return silu(v[0]); }, {x});
+    expect_gradients_match([](const std::vector<V>& v) { return swish(v[0]); }, {x});
+    expect_gradients_match([](const std::vector<V>& v) { return mish(v[0]); }, {x});
+    expect_gradients_match([](const std::vector<V>& v) { return softsign(v[0]); }, {x});  // C1
   }
   // Far tails, where a naive formula would overflow.
   const Tensor<double> tails({4}, {-40.0, -20.0, 20.0, 40.0});
   expect_gradients_match([](const std::vector<V>& v) { return sigmoid(v[0]); }, {tails});
   expect_gradients_match([](const std::vector<V>& v) { return softplus(v[0]); }, {tails});
+  expect_gradients_match([](const std::vector<V>& v) { return gelu(v[0]); }, {tails});
+  expect_gradients_match([](const std::vector<V>& v) { return gelu(v[0], {.approximate = true}); },
+                         {tails});
+  expect_gradients_match([](const std::vector<V>& v) { return silu(v[0]); }, {tails});
+  expect_gradients_match([](const std::vector<V>& v) { return mish(v[0]); }, {tails});
+  expect_gradients_match([](const std::vector<V>& v) { return softsign(v[0]); }, {tails});
+}
+
+/// `x` with every value within `margin` of one of `kinks` moved `margin` away from it.
+Tensor<double> away_from(Tensor<double> x, const std::vector<double>& kinks, double margin = 0.05) {
+  for (double& v : x)
+    for (double k : kinks)
+      if (std::abs(v - k) < margin) v = v < k ? k - margin : k + margin;
+  return x;
+}
+
+TEST(ActivationGrad, KerasThreeKinkedOpsAwayFromKinks) {
+  for (const Shape& s : {Shape{9}, Shape{3, 5}, Shape{2, 3, 4}}) {
+    const auto x = away_from(random_tensor(s, 16, -8.0, 8.0), {-3, 0, 0.5, 3, 4, 6});
+    expect_gradients_match([](const std::vector<V>& v) { return selu(v[0]); }, {x});
+    expect_gradients_match([](const std::vector<V>& v) { return relu6(v[0]); }, {x});
+    expect_gradients_match([](const std::vector<V>& v) { return hard_sigmoid(v[0]); }, {x});
+    expect_gradients_match(
+        [](const std::vector<V>& v) {
+          return relu(v[0], {.negative_slope = 0.1, .max_value = 4.0, .threshold = 0.5});
+        },
+        {x});
+    expect_gradients_match(
+        [](const std::vector<V>& v) { return relu(v[0], {.negative_slope = 0.3}); }, {x});
+  }
 }
 
 TEST(ActivationGrad, KinkedOpsAwayFromZero) {
@@ -142,6 +324,35 @@ TEST(ActivationGrad, ValuesAtZeroFollowPyTorch) {
   expect_tensor_near(grad_at([](const V& x) { return leaky_relu(x, 0.1); }), {3}, {0.1, 0.1, 1}, 0);
   expect_tensor_near(grad_at([](const V& x) { return elu(x, 0.5); }), {3},
                      {0.5 * std::exp(-1.0), 0.5, 1}, 1e-15);
+  expect_tensor_near(grad_at([](const V& x) { return selu(x); }), {3},
+                     {kScale * kAlpha * std::exp(-1.0), kScale * kAlpha, kScale}, 1e-15);
+  expect_tensor_near(
+      grad_at([](const V& x) { return gelu(x); }), {3},
+      {0.5 * std::erfc(1 / std::sqrt(2.0)) - std::exp(-0.5) / std::sqrt(2 * std::numbers::pi), 0.5,
+       0.5 * std::erfc(-std::sqrt(2.0)) + 2 * std::exp(-2.0) / std::sqrt(2 * std::numbers::pi)},
+      1e-15);
+  expect_tensor_near(grad_at([](const V& x) { return silu(x); }), {3},
+                     {silu_ref(-1) / -1 * (1 + -1 * (1 - silu_ref(-1) / -1)), 0.5,
+                      silu_ref(2) / 2 * (1 + 2 * (1 - silu_ref(2) / 2))},
+                     1e-15);
+  // relu6 and hard_sigmoid: 0 at their kinks (0 and 6; -3 and 3), as PyTorch's.
+  auto grad_at_points = [](auto f, std::vector<double> xs) {
+    V x(Tensor<double>({static_cast<index_t>(xs.size())}, xs), true);
+    sum(f(x)).backward();
+    return x.grad();
+  };
+  expect_tensor_near(grad_at_points([](const V& x) { return relu6(x); }, {0, 3, 6}), {3}, {0, 1, 0},
+                     0);
+  expect_tensor_near(grad_at_points([](const V& x) { return hard_sigmoid(x); }, {-3, 0, 3}), {3},
+                     {0, 1.0 / 6, 0}, 1e-16);
+  // Keras's relu with options: slope at the threshold, 0 at max_value.
+  expect_tensor_near(grad_at_points(
+                         [](const V& x) {
+                           return relu(x,
+                                       {.negative_slope = 0.2, .max_value = 2.0, .threshold = 1.0});
+                         },
+                         {1, 1.5, 2}),
+                     {3}, {0.2, 1, 0}, 0);
 }
 
 TEST(ActivationGrad, DeepChainAndSharedSubexpression) {
@@ -164,7 +375,9 @@ TEST(ActivationGrad, DeepChainAndSharedSubexpression) {
 TEST(ActivationErrors, UnknownNameListsValidOnes) {
   expect_error<ValueError>([] { activation_by_name<float>("foo"); },
                            {"unknown activation 'foo'; valid names: linear, relu, sigmoid, tanh, "
-                            "softmax, leaky_relu, elu, softplus"});
+                            "softmax, leaky_relu, elu, softplus, selu, gelu, silu, swish, mish, "
+                            "hard_sigmoid, softsign, relu6"});
+  expect_error<ValueError>([] { activation_by_name<float>("hard_swish"); }, {"'hard_swish'"});
   expect_error<ValueError>([] { activation_by_name<double>("ReLU"); }, {"'ReLU'"});
   expect_error<ValueError>([] { activation_by_name<double>(""); }, {"unknown activation ''"});
 }
@@ -174,6 +387,23 @@ TEST(ActivationErrors, NonFiniteParameters) {
   expect_error<ValueError>([&] { leaky_relu(x, std::nan("")); },
                            {"leaky_relu", "negative_slope", "nan"});
   expect_error<ValueError>([&] { elu(x, INFINITY); }, {"elu", "alpha", "inf"});
+  expect_error<ValueError>([&] { relu(x, {.negative_slope = NAN}); },
+                           {"relu", "negative_slope", "nan"});
+  expect_error<ValueError>([&] { relu(x, {.max_value = -1.0}); }, {"relu", "max_value", "-1"});
+  expect_error<ValueError>([&] { relu(x, {.max_value = INFINITY}); }, {"relu", "max_value", "inf"});
+  expect_error<ValueError>([&] { relu(x, {.threshold = -0.5}); }, {"relu", "threshold", "-0.5"});
+}
+
+// Which activations conv2d and dense may apply inside the op: those whose derivative the
+// output alone gives (gelu, silu/swish and mish do not qualify, nor softmax and softplus).
+TEST(ActivationNames, FusableOnesAreThoseWithAnOutputOnlyDerivative) {
+  for (const std::string name : {"relu", "sigmoid", "tanh", "leaky_relu", "elu", "selu", "relu6",
+                                 "hard_sigmoid", "softsign"})
+    EXPECT_TRUE(detail::is_pointwise(name)) << name;
+  for (const std::string name : {"softmax", "softplus", "gelu", "silu", "swish", "mish"})
+    EXPECT_FALSE(detail::is_pointwise(name)) << name;
+  expect_error<ValueError>([] { detail::pointwise("dense", "gelu"); },
+                           {"dense", "'gelu'", "cannot be applied inside the op", "selu"});
 }
 
 }  // namespace

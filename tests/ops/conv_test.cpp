@@ -166,12 +166,16 @@ TEST(ConvGrad, BatchPiecesAgreeWithImageByImage) {
   }
 }
 
+// Every activation that conv2d can apply inside the op (the fusable ones of kActivationNames).
+const std::vector<std::string> kFusable{"linear", "relu", "sigmoid", "tanh",         "leaky_relu",
+                                        "elu",    "selu", "relu6",   "hard_sigmoid", "softsign"};
+
 // conv2d(x, kernel, bias, {.activation}) applies bias and activation inside the op: it must
 // equal the composition of the separate ops, values and gradients of all three inputs.
 TEST(ConvFused, BiasAndActivationMatchSeparateOps) {
   const Conv2DOptions geometry{.strides = {2, 1}, .padding = Padding::same};
   std::uint64_t seed = 80;
-  for (const std::string act : {"linear", "relu", "sigmoid", "tanh", "leaky_relu", "elu"}) {
+  for (const std::string& act : kFusable) {
     SCOPED_TRACE(act);
     const Tensor<double> xt = random_tensor({5, 6, 5, 3}, seed),
                          kt = random_tensor({3, 3, 3, 4}, seed + 1),
@@ -195,7 +199,7 @@ TEST(ConvFused, BiasAndActivationMatchSeparateOps) {
 
 TEST(ConvFused, GradientsMatchFiniteDifferences) {
   std::uint64_t seed = 100;
-  for (const std::string act : {"linear", "relu", "sigmoid", "tanh", "leaky_relu", "elu"}) {
+  for (const std::string& act : kFusable) {
     SCOPED_TRACE(act);
     const Conv2DOptions o{.padding = Padding::same, .activation = act};
     expect_gradients_match([o](const std::vector<V>& v) { return conv2d(v[0], v[1], v[2], o); },

@@ -180,7 +180,8 @@ TEST(LinalgGrad, LargeProductsSplitOverThreadsAgreeWithTheTripleLoop) {
   }
 }
 
-const std::vector<std::string> kFusable{"linear", "relu", "sigmoid", "tanh", "leaky_relu", "elu"};
+const std::vector<std::string> kFusable{"linear", "relu", "sigmoid", "tanh",         "leaky_relu",
+                                        "elu",    "selu", "relu6",   "hard_sigmoid", "softsign"};
 
 // dense(x, kernel, bias, activation) must equal matmul, add and the activation as separate ops,
 // in values and gradients, for small and large (split over threads) inputs of rank 2 and 3.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <lamina/lamina.hpp>
@@ -70,6 +71,47 @@ TEST(OpsReference, CompositeExpression) {
                  mean(sum(square(x2), {1}));
   expect_case("composite", loss, v, names);
 }
+
+/// The activations of the reference file, by case name, for scalar T.
+template <class T>
+std::vector<std::pair<std::string, Variable<T> (*)(const Variable<T>&)>> activation_cases() {
+  using VT = Variable<T>;
+  return {
+      {"gelu", [](const VT& x) { return gelu(x); }},
+      {"gelu_tanh", [](const VT& x) { return gelu(x, {.approximate = true}); }},
+      {"selu", [](const VT& x) { return selu(x); }},
+      {"silu", [](const VT& x) { return silu(x); }},
+      {"mish", [](const VT& x) { return mish(x); }},
+      {"hard_sigmoid", [](const VT& x) { return hard_sigmoid(x); }},
+      {"softsign", [](const VT& x) { return softsign(x); }},
+      {"relu6", [](const VT& x) { return relu6(x); }},
+  };
+}
+
+/// Each activation (and Keras's relu with options) in T against the float64 reference: output
+/// and the gradient of backward(upstream), within `tol`.
+template <class T>
+void expect_activations_match(double tol) {
+  const Reference& ref = reference();
+  auto check_case = [&](const std::string& name, auto&& f) {
+    SCOPED_TRACE(name);
+    Variable<T> x(ref.tensor<T>(name + ".x"), true);
+    Variable<T> y = f(x);
+    expect_matches_reference(y.value(), ref.tensor(name + ".out"), name + ".out", tol);
+    y.backward(ref.tensor<T>(name + ".upstream"));
+    expect_matches_reference(x.grad(), ref.tensor(name + ".grad_x"), name + ".grad_x", tol);
+  };
+  for (const auto& [name, f] : activation_cases<T>()) check_case(name, f);
+  const Tensor<double> o = ref.tensor("relu_options.options");
+  const ReluOpOptions options{
+      .negative_slope = o.data()[0], .max_value = o.data()[1], .threshold = o.data()[2]};
+  check_case("relu_options", [&](const Variable<T>& x) { return relu(x, options); });
+}
+
+TEST(OpsReference, ActivationsDouble) { expect_activations_match<double>(1e-14); }
+
+// float: the same ops within float rounding (the inputs reach |x| = 30).
+TEST(OpsReference, ActivationsFloat) { expect_activations_match<float>(1e-6); }
 
 }  // namespace
 }  // namespace lamina

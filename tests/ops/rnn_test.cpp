@@ -20,8 +20,9 @@ using testing::expect_tensor_near;
 using testing::random_tensor;
 using V = Variable<double>;
 
-const std::vector<std::string> kActivations{"linear", "relu",       "sigmoid",
-                                            "tanh",   "leaky_relu", "elu"};
+const std::vector<std::string> kActivations{"linear",       "relu",    "sigmoid", "tanh",
+                                            "leaky_relu",   "elu",     "selu",    "relu6",
+                                            "hard_sigmoid", "softsign"};
 
 template <class T>
 class RnnTyped : public ::testing::Test {};

@@ -7,6 +7,7 @@
 #include "lamina/core/config.hpp"
 #include "lamina/core/registry.hpp"
 #include "lamina/layers/activation.hpp"
+#include "lamina/layers/advanced_activations.hpp"
 #include "lamina/layers/bidirectional.hpp"
 #include "lamina/layers/conv2d.hpp"
 #include "lamina/layers/conv2d_transpose.hpp"
@@ -50,6 +51,7 @@ Registry<LayerFactory<T>>& layer_registry() {
           {"Conv2DTranspose", &Conv2DTranspose<T>::from_config},
           {"Dense", &Dense<T>::from_config},
           {"Dropout", &Dropout<T>::from_config},
+          {"ELU", &ELU<T>::from_config},
           {"Embedding", &Embedding<T>::from_config},
           {"Flatten", &Flatten<T>::from_config},
           {"GlobalAveragePooling2D", &GlobalAveragePooling2D<T>::from_config},
@@ -57,9 +59,12 @@ Registry<LayerFactory<T>>& layer_registry() {
           {"GRU", &GRU<T>::from_config},
           {"LSTM", &LSTM<T>::from_config},
           {"LayerNormalization", &LayerNormalization<T>::from_config},
+          {"LeakyReLU", &LeakyReLU<T>::from_config},
           {"MaxPooling2D", &MaxPooling2D<T>::from_config},
+          {"ReLU", &ReLU<T>::from_config},
           {"Reshape", &Reshape<T>::from_config},
           {"SimpleRNN", &SimpleRNN<T>::from_config},
+          {"Softmax", &Softmax<T>::from_config},
           {"UpSampling2D", &UpSampling2D<T>::from_config},
           {"ZeroPadding2D", &ZeroPadding2D<T>::from_config},
       });

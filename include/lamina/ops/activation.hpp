@@ -57,11 +57,46 @@ void elu_values(const T* x, T* y, index_t n, T alpha) {
 
 /// The activations that an op producing a matrix (conv2d, dense) can apply to its result in
 /// place, each with its Keras default parameter: elementwise, and with a derivative that the
-/// output alone determines, so the op keeps only its output for the backward.
-enum class Pointwise { linear, relu, sigmoid, tanh, leaky_relu, elu };
+/// output alone determines, so the op keeps only its output for the backward. (gelu, silu and
+/// mish are not monotonic or not determined by their output, so they are never fused.)
+enum class Pointwise {
+  linear,
+  relu,
+  sigmoid,
+  tanh,
+  leaky_relu,
+  elu,
+  selu,
+  relu6,
+  hard_sigmoid,
+  softsign
+};
 
 /// The default parameters of leaky_relu (Keras 3) and elu, also used when they are fused.
 inline constexpr double kLeakyReluSlope = 0.2, kEluAlpha = 1.0;
+/// SELU's constants (Klambauer et al. 2017, "Self-Normalizing Neural Networks"), as Keras
+/// (tf.nn.selu, jax.nn.selu) and PyTorch use them.
+inline constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+inline constexpr double kSeluScale = 1.0507009873554804934193349852946;
+
+/// 1 / (1 + e^-x) for one value, without overflow (e^-|x| is never above 1).
+template <class T>
+T sigmoid_scalar(T x) {
+  const T z = std::exp(-std::abs(x));
+  return (x >= T(0) ? T(1) : z) / (T(1) + z);
+}
+
+/// log(1 + e^x) for one value, as max(x, 0) + log1p(e^-|x|) (no overflow, exact tails).
+template <class T>
+T softplus_scalar(T x) {
+  return std::max(x, T(0)) + std::log1p(std::exp(-std::abs(x)));
+}
+
+/// min(max(x, 0), 6), keeping NaN as NaN.
+template <class T>
+T relu6_scalar(T x) {
+  return x < T(0) ? T(0) : (x > T(6) ? T(6) : x);
+}
 
 /// y = act(y + bias) in place over a rows x cols row-major block; `bias` [cols] may be null.
 template <class T>
@@ -93,6 +128,19 @@ void bias_activation(T* y, index_t rows, index_t cols, const T* bias, Pointwise 
     case Pointwise::elu:
       elu_values(y, y, n, T(kEluAlpha));
       break;
+    case Pointwise::selu:
+      elu_values(y, y, n, T(kSeluAlpha));
+      VectorMap<T>(y, n) *= T(kSeluScale);
+      break;
+    case Pointwise::relu6:
+      for (index_t i = 0; i < n; ++i) y[i] = relu6_scalar(y[i]);
+      break;
+    case Pointwise::hard_sigmoid:
+      for (index_t i = 0; i < n; ++i) y[i] = relu6_scalar(y[i] + T(3)) / T(6);
+      break;
+    case Pointwise::softsign:
+      for (index_t i = 0; i < n; ++i) y[i] = y[i] / (T(1) + std::abs(y[i]));
+      break;
   }
 }
 
@@ -123,6 +171,23 @@ void bias_activation_backward(const T* g, const T* a, T* dz, index_t n, Pointwis
       for (index_t i = 0; i < n; ++i) dz[i] = a[i] > T(0) ? g[i] : g[i] * (a[i] + alpha);
       break;
     }
+    case Pointwise::selu: {  // scale for z > 0, scale alpha e^z = a + scale alpha otherwise
+      const T scale = T(kSeluScale), sa = T(kSeluScale * kSeluAlpha);
+      for (index_t i = 0; i < n; ++i) dz[i] = g[i] * (a[i] > T(0) ? scale : a[i] + sa);
+      break;
+    }
+    case Pointwise::relu6:  // [0 < z < 6] = [0 < a < 6]
+      for (index_t i = 0; i < n; ++i) dz[i] = a[i] > T(0) && a[i] < T(6) ? g[i] : T(0);
+      break;
+    case Pointwise::hard_sigmoid:  // 1/6 for -3 < z < 3, i.e. 0 < a < 1
+      for (index_t i = 0; i < n; ++i) dz[i] = a[i] > T(0) && a[i] < T(1) ? g[i] / T(6) : T(0);
+      break;
+    case Pointwise::softsign:  // 1 / (1 + |z|)^2 = (1 - |a|)^2
+      for (index_t i = 0; i < n; ++i) {
+        const T r = T(1) - std::abs(a[i]);
+        dz[i] = g[i] * r * r;
+      }
+      break;
   }
 }
 
@@ -235,6 +300,192 @@ Variable<T> softplus(const Variable<T>& x) {
                               });
 }
 
+/// Options of relu with Keras's keyword arguments (keras.activations.relu and the ReLU layer).
+struct ReluOpOptions {
+  /// Slope below the threshold: f(x) = negative_slope * (x - threshold) for x <= threshold.
+  double negative_slope = 0.0;
+  /// Upper bound of the output (none by default).
+  std::optional<double> max_value{};
+  /// Inputs at or below it count as negative.
+  double threshold = 0.0;
+};
+
+/// Keras's relu with options: min(x, max_value) for x > threshold, negative_slope * (x -
+/// threshold) otherwise (keras.activations.relu's code; its gradient is 0 at and above
+/// max_value and negative_slope at the threshold). All options finite; max_value and threshold
+/// not negative (ValueError naming relu and the value otherwise).
+template <class T>
+Variable<T> relu(const Variable<T>& x, const ReluOpOptions& options) {
+  check<ValueError>(std::isfinite(options.negative_slope),
+                    "relu: negative_slope must be finite, got ", options.negative_slope);
+  check<ValueError>(std::isfinite(options.threshold) && options.threshold >= 0,
+                    "relu: threshold must be finite and >= 0, got ", options.threshold);
+  check<ValueError>(
+      !options.max_value || (std::isfinite(*options.max_value) && *options.max_value >= 0),
+      "relu: max_value must be finite and >= 0, got ", options.max_value.value_or(0.0));
+  const T s = T(options.negative_slope), t = T(options.threshold);
+  const bool bounded = options.max_value.has_value();
+  const T m = T(options.max_value.value_or(0.0));
+  Tensor<T> y = detail::map(x.value(), [=](T a) {
+    return a > t ? (bounded && a > m ? m : a) : s * (a - t);  // NaN gives NaN
+  });
+  return Variable<T>::from_op(
+      "relu", std::move(y), {x},
+      [xv = x.value(), s, t, bounded, m](const Tensor<T>& g, autograd::Gradients<T>& grads) {
+        // d/dx = [x < max_value] for x > threshold, negative_slope otherwise
+        grads.add(0, detail::zip(g, xv, [=](T v, T a) {
+                    return a > t ? (bounded && a >= m ? T(0) : v) : s * v;
+                  }));
+      });
+}
+
+/// min(max(x, 0), 6) elementwise (Keras's relu6, PyTorch's relu6); the gradient is 0 at 0 and 6.
+template <class T>
+Variable<T> relu6(const Variable<T>& x) {
+  Tensor<T> y = detail::map(x.value(), [](T a) { return detail::relu6_scalar(a); });
+  return Variable<T>::from_op(
+      "relu6", std::move(y), {x},
+      [xv = x.value()](const Tensor<T>& g, autograd::Gradients<T>& grads) {
+        // d/dx = [0 < x < 6]
+        grads.add(0, detail::zip(g, xv, [](T v, T a) { return a > T(0) && a < T(6) ? v : T(0); }));
+      });
+}
+
+/// Keras 3's hard_sigmoid, relu6(x + 3) / 6 (= PyTorch's hardsigmoid): 0 below -3, 1 above 3,
+/// x / 6 + 1/2 between. Keras 2 used 0.2 x + 0.5 clipped to [0, 1]; lamina follows Keras 3.
+template <class T>
+Variable<T> hard_sigmoid(const Variable<T>& x) {
+  Tensor<T> y = detail::map(x.value(), [](T a) { return detail::relu6_scalar(a + T(3)) / T(6); });
+  return Variable<T>::from_op("hard_sigmoid", std::move(y), {x},
+                              [xv = x.value()](const Tensor<T>& g, autograd::Gradients<T>& grads) {
+                                // d/dx = 1/6 for -3 < x < 3, 0 otherwise (0 at +-3, as PyTorch)
+                                grads.add(0, detail::zip(g, xv, [](T v, T a) {
+                                            return a > T(-3) && a < T(3) ? v / T(6) : T(0);
+                                          }));
+                              });
+}
+
+/// x / (1 + |x|) elementwise.
+template <class T>
+Variable<T> softsign(const Variable<T>& x) {
+  Tensor<T> y = detail::map(x.value(), [](T a) { return a / (T(1) + std::abs(a)); });
+  return Variable<T>::from_op("softsign", std::move(y), {x},
+                              [xv = x.value()](const Tensor<T>& g, autograd::Gradients<T>& grads) {
+                                // d/dx = 1 / (1 + |x|)^2 (each factor below 1: no overflow for
+                                // large |x|)
+                                grads.add(0, detail::zip(g, xv, [](T v, T a) {
+                                            const T r = T(1) / (T(1) + std::abs(a));
+                                            return v * r * r;
+                                          }));
+                              });
+}
+
+/// scale * x for x > 0, scale * alpha * (e^x - 1) otherwise, with SELU's fixed alpha
+/// 1.67326... and scale 1.05070... (Keras and PyTorch); the gradient at 0 is scale * alpha.
+template <class T>
+Variable<T> selu(const Variable<T>& x) {
+  Tensor<T> y = Tensor<T>::empty(x.shape());
+  detail::elu_values(x.value().data(), y.data(), y.size(), T(detail::kSeluAlpha));
+  detail::vector(y) *= T(detail::kSeluScale);
+  return Variable<T>::from_op("selu", std::move(y), {x},
+                              [xv = x.value()](const Tensor<T>& g, autograd::Gradients<T>& grads) {
+                                // d/dx = scale for x > 0, scale alpha e^x otherwise
+                                const T scale = T(detail::kSeluScale),
+                                        sa = T(detail::kSeluScale * detail::kSeluAlpha);
+                                grads.add(0, detail::zip(g, xv, [=](T v, T a) {
+                                            return v * (a > T(0) ? scale : sa * std::exp(a));
+                                          }));
+                              });
+}
+
+/// x * sigmoid(x) elementwise (Keras's silu, also called swish; PyTorch's silu).
+template <class T>
+Variable<T> silu(const Variable<T>& x) {
+  Tensor<T> y = detail::sigmoid_kernel(x.value());
+  detail::vector(y).array() *= detail::vector(x.value()).array();
+  return Variable<T>::from_op("silu", std::move(y), {x},
+                              [xv = x.value()](const Tensor<T>& g, autograd::Gradients<T>& grads) {
+                                // d/dx = s + x s (1 - s) with s = sigmoid(x); 1 - s is computed as
+                                // sigmoid(-x), exact in the tails, and every factor stays finite
+                                // for finite x.
+                                grads.add(0, detail::zip(g, xv, [](T v, T a) {
+                                            const T s = detail::sigmoid_scalar(a);
+                                            return v * s * (T(1) + a * detail::sigmoid_scalar(-a));
+                                          }));
+                              });
+}
+
+/// Keras's name for silu.
+template <class T>
+Variable<T> swish(const Variable<T>& x) {
+  return silu(x);
+}
+
+/// x * tanh(softplus(x)) elementwise (Misra 2019; Keras's and PyTorch's mish).
+template <class T>
+Variable<T> mish(const Variable<T>& x) {
+  Tensor<T> y =
+      detail::map(x.value(), [](T a) { return a * std::tanh(detail::softplus_scalar(a)); });
+  return Variable<T>::from_op(
+      "mish", std::move(y), {x},
+      [xv = x.value()](const Tensor<T>& g, autograd::Gradients<T>& grads) {
+        // d/dx = t + x (1 - t^2) sigmoid(x) with t = tanh(softplus(x)), as d softplus/dx =
+        // sigmoid(x); all factors are bounded, so no inf * 0 for large |x|.
+        grads.add(0, detail::zip(g, xv, [](T v, T a) {
+                    const T t = std::tanh(detail::softplus_scalar(a));
+                    return v * (t + a * (T(1) - t * t) * detail::sigmoid_scalar(a));
+                  }));
+      });
+}
+
+/// Options of gelu.
+struct GeluOpOptions {
+  /// false (Keras's default): x * Phi(x) with the normal CDF Phi, through erf; true: the tanh
+  /// approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (PyTorch's
+  /// approximate="tanh").
+  bool approximate = false;
+};
+
+/// The Gaussian error linear unit (Hendrycks and Gimpel 2016), elementwise: x * Phi(x) exactly,
+/// or its tanh approximation when options.approximate.
+template <class T>
+Variable<T> gelu(const Variable<T>& x, const GeluOpOptions& options = {}) {
+  // sqrt(2 / pi), 1 / sqrt(2), 1 / sqrt(2 pi), and the cubic coefficient of the approximation.
+  constexpr T kC = T(0.7978845608028654), kInvSqrt2 = T(0.7071067811865476),
+              kInvSqrt2Pi = T(0.3989422804014327), kCubic = T(0.044715);
+  if (!options.approximate) {
+    // Phi(x) = erfc(-x / sqrt 2) / 2: unlike 1 + erf, it keeps its precision for x << 0.
+    Tensor<T> y =
+        detail::map(x.value(), [](T a) { return T(0.5) * a * std::erfc(-a * kInvSqrt2); });
+    return Variable<T>::from_op(
+        "gelu", std::move(y), {x},
+        [xv = x.value()](const Tensor<T>& g, autograd::Gradients<T>& grads) {
+          // d/dx = Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi) (0, not NaN, once x^2
+          // overflows)
+          grads.add(0, detail::zip(g, xv, [](T v, T a) {
+                      return v * (T(0.5) * std::erfc(-a * kInvSqrt2) +
+                                  a * kInvSqrt2Pi * std::exp(T(-0.5) * a * a));
+                    }));
+        });
+  }
+  // 0.5 (1 + tanh(u)) = sigmoid(2u), so y = x sigmoid(2u): finite and exact in both tails.
+  const auto two_u = [](T a) { return T(2) * kC * (a + kCubic * a * a * a); };
+  Tensor<T> y =
+      detail::map(x.value(), [two_u](T a) { return a * detail::sigmoid_scalar(two_u(a)); });
+  return Variable<T>::from_op(
+      "gelu", std::move(y), {x},
+      [xv = x.value(), two_u](const Tensor<T>& g, autograd::Gradients<T>& grads) {
+        // d/dx = s + x s (1 - s) 2u', s = sigmoid(2u), u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2);
+        // s (1 - s) = sigmoid(2u) sigmoid(-2u) is exactly 0 wherever u' could overflow.
+        grads.add(0, detail::zip(g, xv, [two_u](T v, T a) {
+                    const T z = two_u(a), s = detail::sigmoid_scalar(z);
+                    const T p = s * detail::sigmoid_scalar(-z);
+                    const T du = T(2) * kC * (T(1) + T(3) * kCubic * a * a);
+                    return v * (s + (p == T(0) ? T(0) : a * p * du));
+                  }));
+      });
+}
+
 namespace detail {
 
 /// An activation known by name, and how conv2d and dense apply it inside the op, if they can.
@@ -245,7 +496,7 @@ struct ActivationName {
 
 /// The one list of activations known by name, in the order error messages show them. Not
 /// templated on the scalar, so that looking a name up instantiates no kernel.
-inline constexpr std::array<ActivationName, 8> kActivationNames{{
+inline constexpr std::array<ActivationName, 16> kActivationNames{{
     {"linear", Pointwise::linear},
     {"relu", Pointwise::relu},
     {"sigmoid", Pointwise::sigmoid},
@@ -254,6 +505,14 @@ inline constexpr std::array<ActivationName, 8> kActivationNames{{
     {"leaky_relu", Pointwise::leaky_relu},
     {"elu", Pointwise::elu},
     {"softplus", std::nullopt},
+    {"selu", Pointwise::selu},
+    {"gelu", std::nullopt},  // its derivative needs the input, not only the output
+    {"silu", std::nullopt},  // not monotonic: the output does not determine the input
+    {"swish", std::nullopt},
+    {"mish", std::nullopt},
+    {"hard_sigmoid", Pointwise::hard_sigmoid},
+    {"softsign", Pointwise::softsign},
+    {"relu6", Pointwise::relu6},
 }};
 
 /// The functions of kActivationNames, in its order.
@@ -266,6 +525,10 @@ activation_functions() {
       [](const V& x) { return sigmoid(x); },     [](const V& x) { return tanh(x); },
       [](const V& x) { return softmax(x, -1); }, [](const V& x) { return leaky_relu(x); },
       [](const V& x) { return elu(x); },         [](const V& x) { return softplus(x); },
+      [](const V& x) { return selu(x); },        [](const V& x) { return gelu(x); },
+      [](const V& x) { return silu(x); },        [](const V& x) { return swish(x); },
+      [](const V& x) { return mish(x); },        [](const V& x) { return hard_sigmoid(x); },
+      [](const V& x) { return softsign(x); },    [](const V& x) { return relu6(x); },
   };
   return functions;
 }
@@ -278,8 +541,8 @@ inline std::string activation_name_list(bool fused_only) {
   return valid;
 }
 
-/// Whether conv2d and dense can apply the activation `name` inside the op (softmax and
-/// softplus they cannot).
+/// Whether conv2d and dense can apply the activation `name` inside the op (softmax, softplus,
+/// gelu, silu/swish and mish they cannot).
 inline bool is_pointwise(const std::string& name) {
   for (const ActivationName& a : kActivationNames)
     if (name == a.name) return a.fused.has_value();
@@ -297,7 +560,9 @@ inline Pointwise pointwise(const char* op, const std::string& name) {
 }  // namespace detail
 
 /// The names activation_by_name accepts: linear, relu, sigmoid, tanh, softmax (over the last
-/// axis), leaky_relu, elu, softplus (each with its Keras default parameters).
+/// axis), leaky_relu, elu, softplus, selu, gelu (exact, Keras's default), silu and its Keras
+/// alias swish, mish, hard_sigmoid (Keras 3's), softsign, relu6 (each with its Keras default
+/// parameters).
 inline std::vector<std::string> activation_names() {
   std::vector<std::string> names;
   for (const detail::ActivationName& a : detail::kActivationNames) names.emplace_back(a.name);

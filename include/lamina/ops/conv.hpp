@@ -38,8 +38,9 @@ struct Conv2DOptions {
   /// Step of the kernel along height and width.
   Size2 strides{1, 1};
   Padding padding = Padding::valid;
-  /// Applied to the result inside the op: "linear" (none), "relu", "sigmoid", "tanh",
-  /// "leaky_relu" or "elu", with their Keras defaults.
+  /// Applied to the result inside the op, with its Keras defaults: "linear" (none) or another
+  /// fusable name ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "selu", "relu6",
+  /// "hard_sigmoid", "softsign"; detail::activation_name_list(true)).
   std::string activation = "linear";
 };
 

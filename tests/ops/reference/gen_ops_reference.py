@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Reference values for lamina's matmul, softmax, log_softmax and one composite expression,
-computed by PyTorch in float64.
+"""Reference values for lamina's matmul, softmax, log_softmax, one composite expression and the
+activations gelu (exact and tanh), selu, silu, mish, hard_sigmoid, softsign, relu6 and Keras's
+relu with options (computed by hand, see below), computed by PyTorch in float64.
 
 Run with Debian's PyTorch:  /usr/bin/python3 tests/ops/reference/gen_ops_reference.py
 It rewrites ops.txt beside this script; tests/ops/reference_test.cpp reads it through
@@ -17,6 +18,7 @@ Softmax cases also store their axis as a 0-D tensor `<case>.axis`.
 import os
 
 import torch
+import torch.nn.functional as F
 
 torch.set_default_dtype(torch.float64)
 torch.manual_seed(1234)
@@ -82,6 +84,33 @@ def composite(x, w, b, x2):
 case("composite", composite,
      {"x": torch.randn(4, 5), "w": torch.randn(5, 3), "b": torch.randn(3), "x2": torch.randn(4, 3)},
      scalar_upstream=True, extra={"t": t})
+
+# Activations (appended after the cases above, so their random draws are unchanged): each on
+# the same [4, 6] input, three random rows (scale 4: both sides of every kink) and one row of
+# tails. PyTorch's functional forms, with Keras's defaults (gelu exact; hardsigmoid is Keras
+# 3's hard_sigmoid, relu6(x + 3) / 6).
+xa = torch.cat([torch.randn(3, 6) * 4, torch.tensor([[-30.0, -9.0, -2.5, 2.5, 9.0, 30.0]])])
+for name, f in (("gelu", F.gelu), ("gelu_tanh", lambda x: F.gelu(x, approximate="tanh")),
+                ("selu", F.selu), ("silu", F.silu), ("mish", F.mish),
+                ("hard_sigmoid", lambda x: F.relu6(x + 3) / 6), ("softsign", F.softsign),
+                ("relu6", F.relu6)):
+    case(name, lambda x, f=f: f(x), {"x": xa})
+# hard_sigmoid is written as Keras 3 defines it, relu6(x + 3) / 6, rather than F.hardsigmoid:
+# the forward values agree (checked here), but PyTorch 1.13's CPU hardsigmoid_backward
+# multiplies by the float constant 1.0f / 6.0f, 3e-8 away (relative) from the true 1/6.
+assert torch.equal(F.hardsigmoid(xa), F.relu6(xa + 3) / 6)
+
+
+# Keras's relu with options has no PyTorch equivalent: computed by hand from
+# keras.activations.relu's code, min(x, max_value) for x > threshold and
+# negative_slope * (x - threshold) otherwise. Options stored as [negative_slope, max_value,
+# threshold].
+def keras_relu(x, negative_slope=0.1, max_value=4.0, threshold=0.5):
+    return torch.where(x > threshold, torch.clamp(x, max=max_value),
+                       negative_slope * (x - threshold))
+
+
+case("relu_options", keras_relu, {"x": xa}, extra={"options": torch.tensor([0.1, 4.0, 0.5])})
 
 with open(OUT, "w") as f:
     f.write("\n".join(lines) + "\n")
