@@ -56,9 +56,9 @@ lamina::Sequential<float> make_generator(std::uint64_t seed) {
   using namespace lamina;
   return Sequential<float>(
       {Dense(7 * 7 * 128, {.use_bias = false, .input_shape = {kLatentDim}}),
-       BatchNormalization(), Activation("leaky_relu"), Reshape({7, 7, 128}),
+       BatchNormalization(), LeakyReLU({.negative_slope = 0.2}), Reshape({7, 7, 128}),
        Conv2DTranspose(64, 4, {.strides = 2, .padding = "same", .use_bias = false}),
-       BatchNormalization(), Activation("leaky_relu"),
+       BatchNormalization(), LeakyReLU({.negative_slope = 0.2}),
        Conv2DTranspose(1, 4, {.strides = 2, .padding = "same", .activation = "tanh"})},
       {.name = "generator", .seed = seed});
 }
@@ -70,7 +70,7 @@ lamina::Sequential<float> make_discriminator(std::uint64_t seed) {
               {.strides = 2, .padding = "same", .activation = "leaky_relu",
                .input_shape = {28, 28, 1}}),
        Conv2D(128, 4, {.strides = 2, .padding = "same", .use_bias = false}),
-       BatchNormalization(), Activation("leaky_relu"), Flatten(),
+       BatchNormalization(), LeakyReLU({.negative_slope = 0.2}), Flatten(),
        Dense(1, {.activation = "sigmoid"})},
       {.name = "discriminator", .seed = seed});
 }
