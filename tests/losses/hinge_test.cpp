@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "support/loss_check.hpp"
 #include "support/op_check.hpp"
 
 namespace lamina {
@@ -11,6 +12,8 @@ namespace {
 
 using testing::expect_error;
 using testing::expect_gradients_match;
+using testing::loss_tolerance;
+using testing::loss_value;
 using testing::random_tensor;
 using V = Variable<double>;
 
@@ -19,24 +22,20 @@ class HingeTyped : public ::testing::Test {};
 using Scalars = ::testing::Types<float, double>;
 TYPED_TEST_SUITE(HingeTyped, Scalars);
 
-template <class T>
-double value(const Loss<T>& loss, const Tensor<T>& y_pred, const Tensor<T>& y_true) {
-  return static_cast<double>(loss(Variable<T>(y_pred), y_true).item());
-}
-
 TYPED_TEST(HingeTyped, KerasFormulaAndLabelConversion) {
   using T = TypeParam;
-  const double tol = std::is_same_v<T, float> ? 1e-6 : 1e-14;
+  const double tol = loss_tolerance<T>();
   const Hinge<T> hinge;
   const Tensor<T> scores({1, 3}, {0.25, -2, 0.5});
   // -1/1 labels: max(1 - 0.25, 0), max(1 - 2, 0), max(1 + 0.5, 0) -> 2.25 / 3.
-  EXPECT_NEAR(value<T>(hinge, scores, Tensor<T>({1, 3}, {1, -1, -1})), 2.25 / 3, tol);
+  EXPECT_NEAR(loss_value<T>(hinge, scores, Tensor<T>({1, 3}, {1, -1, -1})), 2.25 / 3, tol);
   // 0/1 labels are mapped to -1/1 first: the same.
-  EXPECT_NEAR(value<T>(hinge, scores, Tensor<T>({1, 3}, {1, 0, 0})), 2.25 / 3, tol);
+  EXPECT_NEAR(loss_value<T>(hinge, scores, Tensor<T>({1, 3}, {1, 0, 0})), 2.25 / 3, tol);
   // All ones: binary, and 2 * 1 - 1 = 1 as well.
-  EXPECT_NEAR(value<T>(hinge, Tensor<T>({2, 1}, {0.5, 2}), Tensor<T>({2}, {1, 1})), 0.25, tol);
+  EXPECT_NEAR(loss_value<T>(hinge, Tensor<T>({2, 1}, {0.5, 2}), Tensor<T>({2}, {1, 1})), 0.25, tol);
   // Labels that are not all 0/1 are used as they are: a 0 label gives max(1, 0) = 1.
-  EXPECT_NEAR(value<T>(hinge, scores, Tensor<T>({1, 3}, {1, 0, -1})), (0.75 + 1 + 1.5) / 3, tol);
+  EXPECT_NEAR(loss_value<T>(hinge, scores, Tensor<T>({1, 3}, {1, 0, -1})), (0.75 + 1 + 1.5) / 3,
+              tol);
   // Gradient -y / n where the margin is violated, 0 elsewhere.
   Variable<T> p(scores, true);
   hinge(p, Tensor<T>({1, 3}, {1, 0, 0})).backward();

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/loss_check.hpp"
 #include "support/op_check.hpp"
 #include "support/reference.hpp"
 
@@ -21,6 +22,8 @@ namespace {
 
 using testing::expect_error;
 using testing::expect_gradients_match;
+using testing::loss_tolerance;
+using testing::loss_value;
 using testing::random_tensor;
 using V = Variable<double>;
 
@@ -29,30 +32,17 @@ class LossesTyped : public ::testing::Test {};
 using Scalars = ::testing::Types<float, double>;
 TYPED_TEST_SUITE(LossesTyped, Scalars);
 
-template <class T>
-double tolerance() {
-  return std::is_same_v<T, float> ? 1e-6 : 1e-14;
-}
-
-/// The scalar value of a loss.
-template <class T>
-double value(const Loss<T>& loss, const Tensor<T>& y_pred, const Tensor<T>& y_true) {
-  const Variable<T> l = loss(Variable<T>(y_pred), y_true);
-  EXPECT_EQ(l.shape(), Shape{});
-  return static_cast<double>(l.item());
-}
-
 TYPED_TEST(LossesTyped, MeanSquaredError) {
   using T = TypeParam;
   const MeanSquaredError<T> mse;
   // (0 + 4 + 9 + 0) / 4
-  EXPECT_NEAR(value<T>(mse, Tensor<T>({2, 2}, {1, 2, 3, 4}), Tensor<T>({2, 2}, {1, 0, 0, 4})), 3.25,
-              tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(mse, Tensor<T>({2, 2}, {1, 2, 3, 4}), Tensor<T>({2, 2}, {1, 0, 0, 4})),
+              3.25, loss_tolerance<T>());
   // Predictions [batch, 1] against targets [batch] (and the other way round), as Keras.
-  EXPECT_NEAR(value<T>(mse, Tensor<T>({3, 1}, {1, 2, 3}), Tensor<T>({3}, {0, 2, 5})), 5.0 / 3,
-              tolerance<T>());
-  EXPECT_NEAR(value<T>(mse, Tensor<T>({3}, {1, 2, 3}), Tensor<T>({3, 1}, {0, 2, 5})), 5.0 / 3,
-              tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(mse, Tensor<T>({3, 1}, {1, 2, 3}), Tensor<T>({3}, {0, 2, 5})), 5.0 / 3,
+              loss_tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(mse, Tensor<T>({3}, {1, 2, 3}), Tensor<T>({3, 1}, {0, 2, 5})), 5.0 / 3,
+              loss_tolerance<T>());
   EXPECT_EQ(mse.name(), "mean_squared_error");
   EXPECT_EQ(mse.fusable_activation(), "");
 }
@@ -63,15 +53,15 @@ TYPED_TEST(LossesTyped, BinaryCrossentropy) {
   // -(log 0.5 + log 0.2) / 2, then the batch mean with a second row of -(log 0.9 + log 0.9) / 2.
   const double row0 = -(std::log(0.5) + std::log(0.2)) / 2, row1 = -std::log(0.9);
   EXPECT_NEAR(
-      value<T>(bce, Tensor<T>({2, 2}, {0.5, 0.8, 0.9, 0.1}), Tensor<T>({2, 2}, {1, 0, 1, 0})),
-      (row0 + row1) / 2, 2 * tolerance<T>());
+      loss_value<T>(bce, Tensor<T>({2, 2}, {0.5, 0.8, 0.9, 0.1}), Tensor<T>({2, 2}, {1, 0, 1, 0})),
+      (row0 + row1) / 2, 2 * loss_tolerance<T>());
   // Soft labels: -(0.25 log 0.5 + 0.75 log 0.5) = log 2.
-  EXPECT_NEAR(value<T>(bce, Tensor<T>({1, 1}, {0.5}), Tensor<T>({1}, {0.25})), std::log(2.0),
-              tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(bce, Tensor<T>({1, 1}, {0.5}), Tensor<T>({1}, {0.25})), std::log(2.0),
+              loss_tolerance<T>());
   // From logits: softplus(x) - x y; x = 0 gives log 2 whatever y.
   const BinaryCrossentropy<T> logits({.from_logits = true});
-  EXPECT_NEAR(value<T>(logits, Tensor<T>({1, 2}, {0, 0}), Tensor<T>({1, 2}, {1, 0})), std::log(2.0),
-              tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(logits, Tensor<T>({1, 2}, {0, 0}), Tensor<T>({1, 2}, {1, 0})),
+              std::log(2.0), loss_tolerance<T>());
   EXPECT_EQ(bce.name(), "binary_crossentropy");
   EXPECT_EQ(bce.fusable_activation(), "sigmoid");
   EXPECT_EQ(logits.fusable_activation(), "");
@@ -81,18 +71,19 @@ TYPED_TEST(LossesTyped, CategoricalCrossentropy) {
   using T = TypeParam;
   const CategoricalCrossentropy<T> cce;
   const Tensor<T> target({1, 3}, {0, 0, 1});
-  EXPECT_NEAR(value<T>(cce, Tensor<T>({1, 3}, {0.2, 0.3, 0.5}), target), -std::log(0.5),
-              tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(cce, Tensor<T>({1, 3}, {0.2, 0.3, 0.5}), target), -std::log(0.5),
+              loss_tolerance<T>());
   // Rows are renormalised to sum 1 first, as Keras: [1, 1, 2] -> [0.25, 0.25, 0.5].
-  EXPECT_NEAR(value<T>(cce, Tensor<T>({1, 3}, {1, 1, 2}), target), -std::log(0.5), tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(cce, Tensor<T>({1, 3}, {1, 1, 2}), target), -std::log(0.5),
+              loss_tolerance<T>());
   // Soft targets, batch mean: row 2 = -(0.5 log 0.25 + 0.5 log 0.75).
   const double row2 = -(0.5 * std::log(0.25) + 0.5 * std::log(0.75));
-  EXPECT_NEAR(
-      value<T>(cce, Tensor<T>({2, 2}, {0.5, 0.5, 0.25, 0.75}), Tensor<T>({2, 2}, {1, 0, 0.5, 0.5})),
-      (-std::log(0.5) + row2) / 2, tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(cce, Tensor<T>({2, 2}, {0.5, 0.5, 0.25, 0.75}),
+                            Tensor<T>({2, 2}, {1, 0, 0.5, 0.5})),
+              (-std::log(0.5) + row2) / 2, loss_tolerance<T>());
   const CategoricalCrossentropy<T> logits({.from_logits = true});
-  EXPECT_NEAR(value<T>(logits, Tensor<T>({1, 3}, {0, 0, 0}), target), std::log(3.0),
-              tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(logits, Tensor<T>({1, 3}, {0, 0, 0}), target), std::log(3.0),
+              loss_tolerance<T>());
   EXPECT_EQ(cce.fusable_activation(), "softmax");
 }
 
@@ -101,11 +92,11 @@ TYPED_TEST(LossesTyped, SparseCategoricalCrossentropy) {
   const SparseCategoricalCrossentropy<T> scce;
   const Tensor<T> p({2, 3}, {0.1, 0.6, 0.3, 0.5, 0.25, 0.25});
   const double expected = -(std::log(0.6) + std::log(0.5)) / 2;
-  EXPECT_NEAR(value<T>(scce, p, Tensor<T>({2}, {1, 0})), expected, tolerance<T>());
-  EXPECT_NEAR(value<T>(scce, p, Tensor<T>({2, 1}, {1, 0})), expected, tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(scce, p, Tensor<T>({2}, {1, 0})), expected, loss_tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(scce, p, Tensor<T>({2, 1}, {1, 0})), expected, loss_tolerance<T>());
   const SparseCategoricalCrossentropy<T> logits({.from_logits = true});
-  EXPECT_NEAR(value<T>(logits, Tensor<T>({2, 4}), Tensor<T>({2}, {3, 0})), std::log(4.0),
-              tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(logits, Tensor<T>({2, 4}), Tensor<T>({2}, {3, 0})), std::log(4.0),
+              loss_tolerance<T>());
   EXPECT_EQ(scce.name(), "sparse_categorical_crossentropy");
   EXPECT_EQ(scce.fusable_activation(), "softmax");
 }
@@ -266,18 +257,18 @@ TYPED_TEST(LossesTyped, SparseCategoricalCrossentropyOnSequences) {
   const Tensor<T> labels({2, 2}, {1, 0, 2, 1});
   const double expected = -(std::log(0.6) + std::log(0.5) + std::log(0.6) + std::log(0.2)) / 4;
   const SparseCategoricalCrossentropy<T> scce;
-  EXPECT_NEAR(value<T>(scce, p, labels), expected, tolerance<T>());
-  EXPECT_NEAR(value<T>(scce, p, labels.reshape({2, 2, 1})), expected, tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(scce, p, labels), expected, loss_tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(scce, p, labels.reshape({2, 2, 1})), expected, loss_tolerance<T>());
   // From logits: log(p) as logits gives the same (softmax(log p) = p, rows summing to 1).
   Tensor<T> log_p = p.clone();
   for (T& v : log_p) v = std::log(v);
   const SparseCategoricalCrossentropy<T> logits({.from_logits = true});
-  EXPECT_NEAR(value<T>(logits, log_p, labels), expected, 10 * tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(logits, log_p, labels), expected, 10 * loss_tolerance<T>());
   EXPECT_NEAR(static_cast<double>(scce.from_logits(Variable<T>(log_p), labels).item()), expected,
-              10 * tolerance<T>());
+              10 * loss_tolerance<T>());
   // Each position is the [batch, classes] loss of its row.
   const Tensor<T> rows = p.reshape({4, 3});
-  EXPECT_NEAR(value<T>(scce, rows, labels.reshape({4})), expected, tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(scce, rows, labels.reshape({4})), expected, loss_tolerance<T>());
 }
 
 TEST(LossesGrad, SparseCategoricalCrossentropyOnSequences) {
@@ -418,10 +409,10 @@ TEST(Losses, MakeLossByKerasName) {
     EXPECT_EQ(again->name(), loss->name());
     EXPECT_EQ(again->get_config(), loss->get_config());
   }
+  const std::vector<std::string> names = loss_names();
   for (const std::string name : {"mae", "mean_absolute_error", "huber", "log_cosh", "kl_divergence",
                                  "kld", "hinge", "poisson", "cosine_similarity"}) {
-    EXPECT_NE(std::find(loss_names().begin(), loss_names().end(), name), loss_names().end())
-        << name;
+    EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
   }
   // A clone keeps the options.
   const BinaryCrossentropy<double> logits({.from_logits = true});

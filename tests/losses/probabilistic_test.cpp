@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "support/loss_check.hpp"
 #include "support/op_check.hpp"
 
 namespace lamina {
@@ -12,6 +13,8 @@ namespace {
 
 using testing::expect_error;
 using testing::expect_gradients_match;
+using testing::loss_tolerance;
+using testing::loss_value;
 using testing::random_tensor;
 using V = Variable<double>;
 
@@ -20,34 +23,22 @@ class ProbabilisticLossesTyped : public ::testing::Test {};
 using Scalars = ::testing::Types<float, double>;
 TYPED_TEST_SUITE(ProbabilisticLossesTyped, Scalars);
 
-template <class T>
-double tolerance() {
-  return std::is_same_v<T, float> ? 1e-6 : 1e-14;
-}
-
-template <class T>
-double value(const Loss<T>& loss, const Tensor<T>& y_pred, const Tensor<T>& y_true) {
-  const Variable<T> l = loss(Variable<T>(y_pred), y_true);
-  EXPECT_EQ(l.shape(), Shape{});
-  return static_cast<double>(l.item());
-}
-
 TYPED_TEST(ProbabilisticLossesTyped, KLDivergence) {
   using T = TypeParam;
   const KLDivergence<T> kld;
   // Summed over the classes, averaged over the batch: 0.5 log(4/3), and 0 for equal rows.
-  EXPECT_NEAR(value<T>(kld, Tensor<T>({2, 2}, {0.25, 0.75, 0.5, 0.5}),
-                       Tensor<T>({2, 2}, {0.5, 0.5, 0.5, 0.5})),
-              0.5 * std::log(4.0 / 3.0) / 2, tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(kld, Tensor<T>({2, 2}, {0.25, 0.75, 0.5, 0.5}),
+                            Tensor<T>({2, 2}, {0.5, 0.5, 0.5, 0.5})),
+              0.5 * std::log(4.0 / 3.0) / 2, loss_tolerance<T>());
   // Both sides clipped to [1e-7, 1]: a zero target still counts as 1e-7, a zero prediction is
   // 1e-7 instead of a division by zero.
   const double eps = kLossEpsilon;
-  EXPECT_NEAR(value<T>(kld, Tensor<T>({1, 2}, {0, 1}), Tensor<T>({1, 2}, {1, 0})),
+  EXPECT_NEAR(loss_value<T>(kld, Tensor<T>({1, 2}, {0, 1}), Tensor<T>({1, 2}, {1, 0})),
               std::log(1 / eps) + eps * std::log(eps), 1e-5);
   Variable<T> p(Tensor<T>({1, 2}, {0, 0.5}), true);
   kld(p, Tensor<T>({1, 2}, {0.5, 0.5})).backward();
-  EXPECT_EQ(p.grad().data()[0], T(0));                    // clipped: no gradient
-  EXPECT_NEAR(p.grad().data()[1], -1.0, tolerance<T>());  // -y_true / y_pred
+  EXPECT_EQ(p.grad().data()[0], T(0));                         // clipped: no gradient
+  EXPECT_NEAR(p.grad().data()[1], -1.0, loss_tolerance<T>());  // -y_true / y_pred
   EXPECT_EQ(kld.name(), "kl_divergence");
 }
 
@@ -55,10 +46,10 @@ TYPED_TEST(ProbabilisticLossesTyped, Poisson) {
   using T = TypeParam;
   const Poisson<T> poisson;
   // (1 - 0 log(1 + eps)) and (2 - 3 log(2 + eps)), averaged.
-  EXPECT_NEAR(value<T>(poisson, Tensor<T>({1, 2}, {1, 2}), Tensor<T>({1, 2}, {0, 3})),
+  EXPECT_NEAR(loss_value<T>(poisson, Tensor<T>({1, 2}, {1, 2}), Tensor<T>({1, 2}, {0, 3})),
               (1 + 2 - 3 * std::log(2 + kLossEpsilon)) / 2, 1e-6);
   // A zero rate against a zero count: 0 - 0 log(eps) = 0.
-  EXPECT_EQ(value<T>(poisson, Tensor<T>({1, 1}, {0}), Tensor<T>({1}, {0})), 0.0);
+  EXPECT_EQ(loss_value<T>(poisson, Tensor<T>({1, 1}, {0}), Tensor<T>({1}, {0})), 0.0);
   EXPECT_EQ(poisson.name(), "poisson");
 }
 

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/loss_check.hpp"
 #include "support/op_check.hpp"
 
 namespace lamina {
@@ -17,6 +18,9 @@ namespace {
 
 using testing::expect_error;
 using testing::expect_gradients_match;
+using testing::loss_gradient;
+using testing::loss_tolerance;
+using testing::loss_value;
 using testing::random_tensor;
 using V = Variable<double>;
 
@@ -25,37 +29,17 @@ class RegressionLossesTyped : public ::testing::Test {};
 using Scalars = ::testing::Types<float, double>;
 TYPED_TEST_SUITE(RegressionLossesTyped, Scalars);
 
-template <class T>
-double tolerance() {
-  return std::is_same_v<T, float> ? 1e-6 : 1e-14;
-}
-
-template <class T>
-double value(const Loss<T>& loss, const Tensor<T>& y_pred, const Tensor<T>& y_true) {
-  const Variable<T> l = loss(Variable<T>(y_pred), y_true);
-  EXPECT_EQ(l.shape(), Shape{});
-  return static_cast<double>(l.item());
-}
-
-/// d loss / d y_pred.
-template <class T>
-std::vector<T> gradient(const Loss<T>& loss, const Tensor<T>& y_pred, const Tensor<T>& y_true) {
-  Variable<T> p(y_pred, true);
-  loss(p, y_true).backward();
-  return p.grad().to_vector();
-}
-
 TYPED_TEST(RegressionLossesTyped, MeanAbsoluteError) {
   using T = TypeParam;
   const MeanAbsoluteError<T> mae;
   // (1 + 0 + 2 + 3) / 4
-  EXPECT_NEAR(value<T>(mae, Tensor<T>({2, 2}, {1, 2, 3, 4}), Tensor<T>({2, 2}, {0, 2, 5, 1})), 1.5,
-              tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(mae, Tensor<T>({2, 2}, {1, 2, 3, 4}), Tensor<T>({2, 2}, {0, 2, 5, 1})),
+              1.5, loss_tolerance<T>());
   // [batch, 1] against [batch].
-  EXPECT_NEAR(value<T>(mae, Tensor<T>({3, 1}, {1, 2, 3}), Tensor<T>({3}, {0, 2, 5})), 1.0,
-              tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(mae, Tensor<T>({3, 1}, {1, 2, 3}), Tensor<T>({3}, {0, 2, 5})), 1.0,
+              loss_tolerance<T>());
   // sign(e) / n, and 0 where the error is 0 (as PyTorch).
-  EXPECT_EQ(gradient<T>(mae, Tensor<T>({1, 4}, {1, 2, 3, 4}), Tensor<T>({1, 4}, {0, 2, 5, 1})),
+  EXPECT_EQ(loss_gradient<T>(mae, Tensor<T>({1, 4}, {1, 2, 3, 4}), Tensor<T>({1, 4}, {0, 2, 5, 1})),
             (std::vector<T>{0.25, 0, -0.25, 0.25}));
   EXPECT_EQ(mae.name(), "mean_absolute_error");
 }
@@ -65,11 +49,12 @@ TYPED_TEST(RegressionLossesTyped, Huber) {
   // e = 0.5, -2, 1, 0: 0.125, 2 - 0.5, 0.5 (|e| = delta is still quadratic), 0.
   const Tensor<T> y_true({2, 2}, {0, 2, -1, 3});
   const Tensor<T> y_pred({2, 2}, {0.5, 0, 0, 3});
-  EXPECT_NEAR(value<T>(Huber<T>(), y_pred, y_true), 2.125 / 4, tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(Huber<T>(), y_pred, y_true), 2.125 / 4, loss_tolerance<T>());
   // delta 2: 0.125, 2 (|e| = delta), 0.5, 0.
-  EXPECT_NEAR(value<T>(Huber<T>({.delta = 2}), y_pred, y_true), 2.625 / 4, tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(Huber<T>({.delta = 2}), y_pred, y_true), 2.625 / 4,
+              loss_tolerance<T>());
   // Gradient e / n inside delta, delta sign(e) / n outside.
-  const std::vector<T> g = gradient<T>(Huber<T>(), y_pred, y_true);
+  const std::vector<T> g = loss_gradient<T>(Huber<T>(), y_pred, y_true);
   EXPECT_EQ(g, (std::vector<T>{0.125, -0.25, 0.25, 0}));
   EXPECT_EQ(Huber<T>().name(), "huber");
   EXPECT_EQ(Huber<T>({.delta = 0.5}).get_config(), Json({{"delta", 0.5}}));
@@ -78,18 +63,19 @@ TYPED_TEST(RegressionLossesTyped, Huber) {
 TYPED_TEST(RegressionLossesTyped, LogCosh) {
   using T = TypeParam;
   const LogCosh<T> log_cosh;
-  EXPECT_NEAR(value<T>(log_cosh, Tensor<T>({1, 2}, {1, -0.5}), Tensor<T>({1, 2}, {0, 0})),
-              (std::log(std::cosh(1.0)) + std::log(std::cosh(0.5))) / 2, tolerance<T>());
-  EXPECT_NEAR(value<T>(log_cosh, Tensor<T>({1, 1}, {0}), Tensor<T>({1}, {0})), 0.0, tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(log_cosh, Tensor<T>({1, 2}, {1, -0.5}), Tensor<T>({1, 2}, {0, 0})),
+              (std::log(std::cosh(1.0)) + std::log(std::cosh(0.5))) / 2, loss_tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(log_cosh, Tensor<T>({1, 1}, {0}), Tensor<T>({1}, {0})), 0.0,
+              loss_tolerance<T>());
   // |x| = 100: cosh(100) ~ 1.3e43 overflows float, log cosh x = |x| - log 2 does not; the
   // gradient is tanh(x) = +-1.
   const Tensor<T> big({1, 2}, {100, -100});
   const double expected = 100 - std::numbers::ln2;
-  EXPECT_NEAR(value<T>(log_cosh, big, Tensor<T>({1, 2}, {0, 0})), expected,
-              tolerance<T>() * expected);
-  const std::vector<T> g = gradient<T>(log_cosh, big, Tensor<T>({1, 2}, {0, 0}));
-  EXPECT_NEAR(g[0], 0.5, tolerance<T>());
-  EXPECT_NEAR(g[1], -0.5, tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(log_cosh, big, Tensor<T>({1, 2}, {0, 0})), expected,
+              loss_tolerance<T>() * expected);
+  const std::vector<T> g = loss_gradient<T>(log_cosh, big, Tensor<T>({1, 2}, {0, 0}));
+  EXPECT_NEAR(g[0], 0.5, loss_tolerance<T>());
+  EXPECT_NEAR(g[1], -0.5, loss_tolerance<T>());
   EXPECT_EQ(log_cosh.name(), "log_cosh");
 }
 
@@ -97,15 +83,16 @@ TYPED_TEST(RegressionLossesTyped, CosineSimilarity) {
   using T = TypeParam;
   const CosineSimilarity<T> cosine;
   // Same direction: -1; orthogonal: 0; batch mean -0.5.
-  EXPECT_NEAR(value<T>(cosine, Tensor<T>({2, 2}, {1, 0, 0, 3}), Tensor<T>({2, 2}, {2, 0, 1, 0})),
-              -0.5, tolerance<T>());
+  EXPECT_NEAR(
+      loss_value<T>(cosine, Tensor<T>({2, 2}, {1, 0, 0, 3}), Tensor<T>({2, 2}, {2, 0, 1, 0})), -0.5,
+      loss_tolerance<T>());
   // Opposite: +1 (Keras's sign).
-  EXPECT_NEAR(value<T>(cosine, Tensor<T>({1, 3}, {1, 2, 3}), Tensor<T>({1, 3}, {-2, -4, -6})), 1.0,
-              tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(cosine, Tensor<T>({1, 3}, {1, 2, 3}), Tensor<T>({1, 3}, {-2, -4, -6})),
+              1.0, loss_tolerance<T>());
   // A zero prediction gives 0 and a finite gradient: -y_true / (||y_true|| eps).
   const Tensor<T> zero({1, 2}, {0, 0}), ones({1, 2}, {1, 1});
-  EXPECT_EQ(value<T>(cosine, zero, ones), 0.0);
-  const std::vector<T> g = gradient<T>(cosine, zero, ones);
+  EXPECT_EQ(loss_value<T>(cosine, zero, ones), 0.0);
+  const std::vector<T> g = loss_gradient<T>(cosine, zero, ones);
   const double expected = -1.0 / (std::sqrt(2.0) * kLossEpsilon);
   EXPECT_NEAR(g[0], expected, 1e-6 * std::abs(expected));
   EXPECT_NEAR(g[1], expected, 1e-6 * std::abs(expected));
@@ -113,8 +100,8 @@ TYPED_TEST(RegressionLossesTyped, CosineSimilarity) {
   // [1, 0] against [1, 0] (cos 1) and [0, 1] against [1, 1] (cos 1/sqrt 2).
   const CosineSimilarity<T> steps({.axis = 1});
   EXPECT_NEAR(
-      value<T>(steps, Tensor<T>({1, 2, 2}, {1, 0, 0, 1}), Tensor<T>({1, 2, 2}, {1, 1, 0, 1})),
-      -(1 + 1 / std::sqrt(2.0)) / 2, tolerance<T>());
+      loss_value<T>(steps, Tensor<T>({1, 2, 2}, {1, 0, 0, 1}), Tensor<T>({1, 2, 2}, {1, 1, 0, 1})),
+      -(1 + 1 / std::sqrt(2.0)) / 2, loss_tolerance<T>());
   EXPECT_EQ(cosine.name(), "cosine_similarity");
   EXPECT_EQ(steps.get_config(), Json({{"axis", 1}}));
 }

@@ -189,9 +189,10 @@ TEST(Sequential, ReturnSequencesTrainsOnALabelPerStep) {
     model.add(Dense(3, {.activation = "softmax"}));
     model.compile(Adam({.learning_rate = 0.01}), "sparse_categorical_crossentropy", {"accuracy"});
     EXPECT_EQ(model.predict(x).shape(), (Shape{96, 5, 3}));
-    const History h = model.fit(x, y, {.epochs = 30, .batch_size = 16, .verbose = 0, .seed = 2});
-    EXPECT_LT(h["loss"].back(), 0.5 * h["loss"].front());
-    EXPECT_GT(h["accuracy"].back(), 0.85);
+    const History h = model.fit(x, y, {.epochs = 60, .batch_size = 16, .verbose = 0, .seed = 2});
+    EXPECT_LT(h["loss"].back(), 0.5 * h["loss"].front())
+        << "first " << h["loss"].front() << ", last " << h["loss"].back();
+    EXPECT_GT(h["accuracy"].back(), 0.9) << "first " << h["accuracy"].front();
     // evaluate's figures are the loss and accuracy over all positions.
     const Tensor<float> probs = model.predict(x);
     const double loss = SparseCategoricalCrossentropy<float>()(Variable<float>(probs), y).item();
@@ -285,7 +286,8 @@ TEST(SequentialErrors, BadInputsNameWhatIsWrong) {
   expect_error<ValueError>([&] { model.fit(x, y, {.validation_split = 1.0}); },
                            {"validation_split", "[0, 1)"});
   expect_error<ValueError>([&] { model.compile("adamw", "mse"); }, {"adamw", "adam", "sgd"});
-  expect_error<ValueError>([&] { model.compile("adam", "hinge"); }, {"hinge", "mse"});
+  expect_error<ValueError>([&] { model.compile("adam", "mean_cubed_error"); },
+                           {"mean_cubed_error", "mse", "hinge"});
   expect_error<ValueError>([&] { model.compile("adam", "mse", {"auc"}); }, {"auc", "accuracy"});
   expect_error<ValueError>([&] { Dense(3, {.activation = "swishy"}); }, {"swishy", "relu"});
   expect_error<ValueError>(
