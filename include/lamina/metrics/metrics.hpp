@@ -62,9 +62,9 @@ class Metric {
 };
 
 /// Keras's "accuracy", resolved from the shapes as Keras does: binary (threshold 0.5) when the
-/// loss is binary cross-entropy or y_pred has one column, sparse categorical when y_true holds
-/// labels (y_pred's shape without the classes axis, or with a trailing 1: [batch] or [batch, 1]
-/// against [batch, classes], [batch, steps] against [batch, steps, classes]), categorical
+/// loss is binary cross-entropy or y_pred's last axis has size 1, sparse categorical when y_true
+/// holds labels (y_pred's shape without the classes axis, or with a trailing 1: [batch] or [batch,
+/// 1] against [batch, classes], [batch, steps] against [batch, steps, classes]), categorical
 /// otherwise. A sample's value is the fraction of its positions predicted right (Keras averages
 /// over every batch * steps position, which is the same for equal steps).
 template <class T = float>
