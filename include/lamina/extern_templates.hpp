@@ -18,7 +18,10 @@
 #include "lamina/callbacks/learning_rate.hpp"
 #include "lamina/callbacks/model_checkpoint.hpp"
 #include "lamina/layers/registry.hpp"
+#include "lamina/losses/hinge.hpp"
 #include "lamina/losses/losses.hpp"
+#include "lamina/losses/probabilistic.hpp"
+#include "lamina/losses/regression.hpp"
 #include "lamina/metrics/metrics.hpp"
 #include "lamina/models/saving.hpp"
 #include "lamina/models/sequential.hpp"
@@ -27,22 +30,29 @@
 #include "lamina/optimizers/sgd.hpp"
 
 /// The class templates compiled once, each named as X(name) for a template `name<T>`.
-#define LAMINA_EXTERN_CLASSES(X)                                                                   \
-  /* layers */                                                                                     \
-  X(Layer)                                                                                         \
-  X(Activation)                                                                                    \
-  X(AveragePooling2D) X(BatchNormalization) X(Bidirectional) X(Conv2D) X(Conv2DTranspose) X(Dense) \
-      X(Dropout) X(ELU) X(Embedding) X(Flatten) X(GlobalAveragePooling2D) X(GlobalMaxPooling2D)    \
-          X(GRU) X(LSTM) X(LayerNormalization) X(LeakyReLU) X(MaxPooling2D) X(ReLU) X(Reshape)     \
-              X(SimpleRNN) X(Softmax) X(UpSampling2D)                                              \
-                  X(ZeroPadding2D) /* losses, optimizers, metrics */                               \
-      X(Loss) X(MeanSquaredError) X(BinaryCrossentropy) X(CategoricalCrossentropy)                 \
-          X(SparseCategoricalCrossentropy) X(Optimizer) X(Adam) X(RMSprop) X(SGD) X(Metric)        \
-              X(Accuracy) X(MeanError) /* callbacks */                                             \
-      X(Callback) X(detail::CallbackList) X(ProgbarLogger) X(HistoryRecorder) X(CSVLogger)         \
-          X(EarlyStopping) X(LearningRateScheduler) X(ReduceLROnPlateau) X(ModelCheckpoint)        \
-              X(TerminateOnNaN) X(LambdaCallback) /* models */                                     \
-      X(Model) X(Sequential) X(Autoencoder) X(GAN)
+// clang-format off
+#define LAMINA_EXTERN_CLASSES(X)                                                               \
+  /* layers */                                                                                 \
+  X(Layer) X(Activation) X(AveragePooling2D) X(BatchNormalization) X(Bidirectional) X(Conv2D)  \
+  X(Conv2DTranspose) X(Dense) X(Dropout) X(ELU) X(Embedding) X(Flatten)                        \
+  X(GlobalAveragePooling2D) X(GlobalMaxPooling2D) X(GRU) X(LSTM) X(LayerNormalization)         \
+  X(LeakyReLU) X(MaxPooling2D) X(ReLU) X(Reshape) X(SimpleRNN) X(Softmax) X(UpSampling2D)      \
+  X(ZeroPadding2D)                                                                             \
+  /* losses */                                                                                 \
+  X(Loss) X(LossFunctionWrapper) X(MeanSquaredError) X(MeanAbsoluteError) X(Huber) X(LogCosh)  \
+  X(CosineSimilarity) X(KLDivergence) X(Poisson) X(Hinge) X(BinaryCrossentropy)                \
+  X(CategoricalCrossentropy) X(SparseCategoricalCrossentropy)                                  \
+  /* optimizers */                                                                             \
+  X(Optimizer) X(Adam) X(RMSprop) X(SGD)                                                       \
+  /* metrics */                                                                                \
+  X(Metric) X(Accuracy) X(MeanError)                                                           \
+  /* callbacks */                                                                              \
+  X(Callback) X(detail::CallbackList) X(ProgbarLogger) X(HistoryRecorder) X(CSVLogger)         \
+  X(EarlyStopping) X(LearningRateScheduler) X(ReduceLROnPlateau) X(ModelCheckpoint)            \
+  X(TerminateOnNaN) X(LambdaCallback)                                                          \
+  /* models */                                                                                 \
+  X(Model) X(Sequential) X(Autoencoder) X(GAN)
+// clang-format on
 
 /// The function templates compiled once, for scalar T; `prefix` is `extern` for declarations,
 /// empty for definitions (instantiate.hpp).

@@ -70,8 +70,11 @@
 #include "lamina/callbacks/learning_rate.hpp"
 #include "lamina/callbacks/model_checkpoint.hpp"
 
+#include "lamina/losses/hinge.hpp"
 #include "lamina/losses/loss.hpp"
 #include "lamina/losses/losses.hpp"
+#include "lamina/losses/probabilistic.hpp"
+#include "lamina/losses/regression.hpp"
 #include "lamina/metrics/metrics.hpp"
 
 #include "lamina/data/byte_tensor.hpp"

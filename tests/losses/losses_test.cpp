@@ -5,12 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "support/loss_check.hpp"
 #include "support/op_check.hpp"
 #include "support/reference.hpp"
 
@@ -19,6 +22,8 @@ namespace {
 
 using testing::expect_error;
 using testing::expect_gradients_match;
+using testing::loss_tolerance;
+using testing::loss_value;
 using testing::random_tensor;
 using V = Variable<double>;
 
@@ -27,30 +32,17 @@ class LossesTyped : public ::testing::Test {};
 using Scalars = ::testing::Types<float, double>;
 TYPED_TEST_SUITE(LossesTyped, Scalars);
 
-template <class T>
-double tolerance() {
-  return std::is_same_v<T, float> ? 1e-6 : 1e-14;
-}
-
-/// The scalar value of a loss.
-template <class T>
-double value(const Loss<T>& loss, const Tensor<T>& y_pred, const Tensor<T>& y_true) {
-  const Variable<T> l = loss(Variable<T>(y_pred), y_true);
-  EXPECT_EQ(l.shape(), Shape{});
-  return static_cast<double>(l.item());
-}
-
 TYPED_TEST(LossesTyped, MeanSquaredError) {
   using T = TypeParam;
   const MeanSquaredError<T> mse;
   // (0 + 4 + 9 + 0) / 4
-  EXPECT_NEAR(value<T>(mse, Tensor<T>({2, 2}, {1, 2, 3, 4}), Tensor<T>({2, 2}, {1, 0, 0, 4})), 3.25,
-              tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(mse, Tensor<T>({2, 2}, {1, 2, 3, 4}), Tensor<T>({2, 2}, {1, 0, 0, 4})),
+              3.25, loss_tolerance<T>());
   // Predictions [batch, 1] against targets [batch] (and the other way round), as Keras.
-  EXPECT_NEAR(value<T>(mse, Tensor<T>({3, 1}, {1, 2, 3}), Tensor<T>({3}, {0, 2, 5})), 5.0 / 3,
-              tolerance<T>());
-  EXPECT_NEAR(value<T>(mse, Tensor<T>({3}, {1, 2, 3}), Tensor<T>({3, 1}, {0, 2, 5})), 5.0 / 3,
-              tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(mse, Tensor<T>({3, 1}, {1, 2, 3}), Tensor<T>({3}, {0, 2, 5})), 5.0 / 3,
+              loss_tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(mse, Tensor<T>({3}, {1, 2, 3}), Tensor<T>({3, 1}, {0, 2, 5})), 5.0 / 3,
+              loss_tolerance<T>());
   EXPECT_EQ(mse.name(), "mean_squared_error");
   EXPECT_EQ(mse.fusable_activation(), "");
 }
@@ -61,15 +53,15 @@ TYPED_TEST(LossesTyped, BinaryCrossentropy) {
   // -(log 0.5 + log 0.2) / 2, then the batch mean with a second row of -(log 0.9 + log 0.9) / 2.
   const double row0 = -(std::log(0.5) + std::log(0.2)) / 2, row1 = -std::log(0.9);
   EXPECT_NEAR(
-      value<T>(bce, Tensor<T>({2, 2}, {0.5, 0.8, 0.9, 0.1}), Tensor<T>({2, 2}, {1, 0, 1, 0})),
-      (row0 + row1) / 2, 2 * tolerance<T>());
+      loss_value<T>(bce, Tensor<T>({2, 2}, {0.5, 0.8, 0.9, 0.1}), Tensor<T>({2, 2}, {1, 0, 1, 0})),
+      (row0 + row1) / 2, 2 * loss_tolerance<T>());
   // Soft labels: -(0.25 log 0.5 + 0.75 log 0.5) = log 2.
-  EXPECT_NEAR(value<T>(bce, Tensor<T>({1, 1}, {0.5}), Tensor<T>({1}, {0.25})), std::log(2.0),
-              tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(bce, Tensor<T>({1, 1}, {0.5}), Tensor<T>({1}, {0.25})), std::log(2.0),
+              loss_tolerance<T>());
   // From logits: softplus(x) - x y; x = 0 gives log 2 whatever y.
   const BinaryCrossentropy<T> logits({.from_logits = true});
-  EXPECT_NEAR(value<T>(logits, Tensor<T>({1, 2}, {0, 0}), Tensor<T>({1, 2}, {1, 0})), std::log(2.0),
-              tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(logits, Tensor<T>({1, 2}, {0, 0}), Tensor<T>({1, 2}, {1, 0})),
+              std::log(2.0), loss_tolerance<T>());
   EXPECT_EQ(bce.name(), "binary_crossentropy");
   EXPECT_EQ(bce.fusable_activation(), "sigmoid");
   EXPECT_EQ(logits.fusable_activation(), "");
@@ -79,18 +71,19 @@ TYPED_TEST(LossesTyped, CategoricalCrossentropy) {
   using T = TypeParam;
   const CategoricalCrossentropy<T> cce;
   const Tensor<T> target({1, 3}, {0, 0, 1});
-  EXPECT_NEAR(value<T>(cce, Tensor<T>({1, 3}, {0.2, 0.3, 0.5}), target), -std::log(0.5),
-              tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(cce, Tensor<T>({1, 3}, {0.2, 0.3, 0.5}), target), -std::log(0.5),
+              loss_tolerance<T>());
   // Rows are renormalised to sum 1 first, as Keras: [1, 1, 2] -> [0.25, 0.25, 0.5].
-  EXPECT_NEAR(value<T>(cce, Tensor<T>({1, 3}, {1, 1, 2}), target), -std::log(0.5), tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(cce, Tensor<T>({1, 3}, {1, 1, 2}), target), -std::log(0.5),
+              loss_tolerance<T>());
   // Soft targets, batch mean: row 2 = -(0.5 log 0.25 + 0.5 log 0.75).
   const double row2 = -(0.5 * std::log(0.25) + 0.5 * std::log(0.75));
-  EXPECT_NEAR(
-      value<T>(cce, Tensor<T>({2, 2}, {0.5, 0.5, 0.25, 0.75}), Tensor<T>({2, 2}, {1, 0, 0.5, 0.5})),
-      (-std::log(0.5) + row2) / 2, tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(cce, Tensor<T>({2, 2}, {0.5, 0.5, 0.25, 0.75}),
+                            Tensor<T>({2, 2}, {1, 0, 0.5, 0.5})),
+              (-std::log(0.5) + row2) / 2, loss_tolerance<T>());
   const CategoricalCrossentropy<T> logits({.from_logits = true});
-  EXPECT_NEAR(value<T>(logits, Tensor<T>({1, 3}, {0, 0, 0}), target), std::log(3.0),
-              tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(logits, Tensor<T>({1, 3}, {0, 0, 0}), target), std::log(3.0),
+              loss_tolerance<T>());
   EXPECT_EQ(cce.fusable_activation(), "softmax");
 }
 
@@ -99,11 +92,11 @@ TYPED_TEST(LossesTyped, SparseCategoricalCrossentropy) {
   const SparseCategoricalCrossentropy<T> scce;
   const Tensor<T> p({2, 3}, {0.1, 0.6, 0.3, 0.5, 0.25, 0.25});
   const double expected = -(std::log(0.6) + std::log(0.5)) / 2;
-  EXPECT_NEAR(value<T>(scce, p, Tensor<T>({2}, {1, 0})), expected, tolerance<T>());
-  EXPECT_NEAR(value<T>(scce, p, Tensor<T>({2, 1}, {1, 0})), expected, tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(scce, p, Tensor<T>({2}, {1, 0})), expected, loss_tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(scce, p, Tensor<T>({2, 1}, {1, 0})), expected, loss_tolerance<T>());
   const SparseCategoricalCrossentropy<T> logits({.from_logits = true});
-  EXPECT_NEAR(value<T>(logits, Tensor<T>({2, 4}), Tensor<T>({2}, {3, 0})), std::log(4.0),
-              tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(logits, Tensor<T>({2, 4}), Tensor<T>({2}, {3, 0})), std::log(4.0),
+              loss_tolerance<T>());
   EXPECT_EQ(scce.name(), "sparse_categorical_crossentropy");
   EXPECT_EQ(scce.fusable_activation(), "softmax");
 }
@@ -240,6 +233,89 @@ TEST(LossesWeighted, EachSampleWeighsItsOwnLoss) {
   check(SparseCategoricalCrossentropy<double>(), probs, labels, false);
   check(SparseCategoricalCrossentropy<double>({.from_logits = true}), logits, labels, false);
   check(SparseCategoricalCrossentropy<double>(), logits, labels, true);
+  check(MeanAbsoluteError<double>(), logits, probs, false);
+  check(Huber<double>(), logits, probs, false);
+  check(LogCosh<double>(), logits, probs, false);
+  check(KLDivergence<double>(), probs, onehot, false);
+  check(Hinge<double>(), logits, binary, false);
+  check(Poisson<double>(), probs, binary, false);
+  check(CosineSimilarity<double>(), logits, probs, false);
+  // Sequence outputs [batch, steps, classes]: a sample's loss is the mean over its steps.
+  const Tensor<double> seq_logits = random_tensor({4, 2, 3}, 8, -3.0, 3.0);
+  const Tensor<double> seq_probs = random_tensor({4, 2, 3}, 9, 0.05, 0.95);
+  const Tensor<double> seq_labels({4, 2}, {0, 2, 1, 1, 2, 0, 0, 1});
+  check(SparseCategoricalCrossentropy<double>(), seq_probs, seq_labels, false);
+  check(SparseCategoricalCrossentropy<double>({.from_logits = true}), seq_logits, seq_labels,
+        false);
+  check(SparseCategoricalCrossentropy<double>(), seq_logits, seq_labels.reshape({4, 2, 1}), true);
+}
+
+TYPED_TEST(LossesTyped, SparseCategoricalCrossentropyOnSequences) {
+  using T = TypeParam;
+  // [batch 2, steps 2, classes 3] against labels [2, 2]: the mean over the 4 positions.
+  const Tensor<T> p({2, 2, 3}, {0.1, 0.6, 0.3, 0.5, 0.25, 0.25, 0.2, 0.2, 0.6, 0.7, 0.2, 0.1});
+  const Tensor<T> labels({2, 2}, {1, 0, 2, 1});
+  const double expected = -(std::log(0.6) + std::log(0.5) + std::log(0.6) + std::log(0.2)) / 4;
+  const SparseCategoricalCrossentropy<T> scce;
+  EXPECT_NEAR(loss_value<T>(scce, p, labels), expected, loss_tolerance<T>());
+  EXPECT_NEAR(loss_value<T>(scce, p, labels.reshape({2, 2, 1})), expected, loss_tolerance<T>());
+  // From logits: log(p) as logits gives the same (softmax(log p) = p, rows summing to 1).
+  Tensor<T> log_p = p.clone();
+  for (T& v : log_p) v = std::log(v);
+  const SparseCategoricalCrossentropy<T> logits({.from_logits = true});
+  EXPECT_NEAR(loss_value<T>(logits, log_p, labels), expected, 10 * loss_tolerance<T>());
+  EXPECT_NEAR(static_cast<double>(scce.from_logits(Variable<T>(log_p), labels).item()), expected,
+              10 * loss_tolerance<T>());
+  // Each position is the [batch, classes] loss of its row.
+  const Tensor<T> rows = p.reshape({4, 3});
+  EXPECT_NEAR(loss_value<T>(scce, rows, labels.reshape({4})), expected, loss_tolerance<T>());
+}
+
+TEST(LossesGrad, SparseCategoricalCrossentropyOnSequences) {
+  const Tensor<double> probs = random_tensor({2, 3, 4}, 10, 0.05, 0.95);
+  const Tensor<double> logits = random_tensor({2, 3, 4}, 11, -3.0, 3.0);
+  const Tensor<double> labels({2, 3}, {0, 3, 1, 2, 2, 0});
+  for (const bool from_logits : {false, true}) {
+    const SparseCategoricalCrossentropy<double> scce({.from_logits = from_logits});
+    expect_gradients_match([&](const std::vector<V>& v) { return scce(v[0], labels); },
+                           {from_logits ? logits : probs});
+  }
+  expect_gradients_match(
+      [&](const std::vector<V>& v) {
+        return SparseCategoricalCrossentropy<double>().from_logits(v[0], labels);
+      },
+      {logits});
+}
+
+TEST(LossesErrors, SparseLabelsOnSequences) {
+  const V p(Tensor<double>::full({2, 3, 5}, 0.2));
+  for (const bool from_logits : {false, true}) {
+    SCOPED_TRACE(from_logits ? "from logits" : "probabilities");
+    const SparseCategoricalCrossentropy<double> scce({.from_logits = from_logits});
+    // Flat index 5 of [2, 3] is sample 1, step 2.
+    expect_error<ValueError>(
+        [&] {
+          scce(p, Tensor<double>({2, 3}, {0, 1, 2, 3, 4, 7}));
+        },
+        {"sparse_categorical_crossentropy", "label 7", "position [1, 2]", "[0, 5)"});
+    expect_error<ValueError>(
+        [&] {
+          scce(p, Tensor<double>({2, 3, 1}, {0, -1, 2, 3, 4, 0}));
+        },
+        {"sparse_categorical_crossentropy", "label -1", "position [0, 1]"});
+    expect_error<ValueError>(
+        [&] {
+          scce(p, Tensor<double>({2, 3}, {0, 1, 2, 0.5, 4, 0}));
+        },
+        {"sparse_categorical_crossentropy", "label 0.5", "position [1, 0]", "integer"});
+    // Labels that are not y_pred's shape without the classes axis.
+    for (const Shape& wrong : {Shape{2}, Shape{2, 5}, Shape{3, 3}, Shape{2, 3, 5}, Shape{6}}) {
+      SCOPED_TRACE(wrong);
+      expect_error<ShapeError>(
+          [&] { scce(p, Tensor<double>(wrong)); },
+          {"sparse_categorical_crossentropy", "[2, 3, 5]", detail::cat(wrong), "[batch, steps]"});
+    }
+  }
 }
 
 TEST(LossesErrors, BadSampleWeights) {
@@ -258,6 +334,7 @@ TEST(LossesErrors, BadSampleWeights) {
 /// The loss a reference case names (same order as LOSSES in gen_losses_reference.py).
 std::unique_ptr<Loss<double>> reference_loss(const Tensor<double>& options) {
   const bool from_logits = options.data()[1] != 0;
+  const double parameter = options.size() > 2 ? options.data()[2] : 0.0;
   switch (static_cast<int>(options.data()[0])) {
     case 0:
       return std::make_unique<MeanSquaredError<double>>();
@@ -265,9 +342,27 @@ std::unique_ptr<Loss<double>> reference_loss(const Tensor<double>& options) {
       return std::make_unique<BinaryCrossentropy<double>>(CrossentropyOptions{from_logits});
     case 2:
       return std::make_unique<CategoricalCrossentropy<double>>(CrossentropyOptions{from_logits});
-    default:
+    case 3:
       return std::make_unique<SparseCategoricalCrossentropy<double>>(
           CrossentropyOptions{from_logits});
+    case 4:
+      return std::make_unique<MeanAbsoluteError<double>>();
+    case 5:
+      return std::make_unique<Huber<double>>(HuberOptions{.delta = parameter});
+    case 6:
+      return std::make_unique<LogCosh<double>>();
+    case 7:
+      return std::make_unique<KLDivergence<double>>();
+    case 8:
+      return std::make_unique<Hinge<double>>();
+    case 9:
+      return std::make_unique<Poisson<double>>();
+    case 10:
+      return std::make_unique<CosineSimilarity<double>>(
+          CosineSimilarityOptions{.axis = static_cast<int>(parameter)});
+    default:
+      ADD_FAILURE() << "unknown loss index " << options.data()[0];
+      return nullptr;
   }
 }
 
@@ -291,26 +386,84 @@ TEST(LossesReference, MatchesPyTorch) {
     SCOPED_TRACE(name);
     ++cases;
     const std::unique_ptr<Loss<double>> loss = reference_loss(ref.tensor(key));
+    ASSERT_NE(loss, nullptr);
     V y_pred(ref.tensor(name + ".y_pred"), true);
     Variable<double> l = (*loss)(y_pred, ref.tensor(name + ".y_true"));
     expect_close(l.value(), ref.tensor(name + ".loss"), 1e-12, name + ".loss");
     l.backward();
     expect_close(y_pred.grad(), ref.tensor(name + ".dy_pred"), 1e-12, name + ".dy_pred");
   }
-  EXPECT_EQ(cases, 14);  // every case of the generator
+  EXPECT_EQ(cases, 34);  // every case of the generator
 }
 
 TEST(Losses, MakeLossByKerasName) {
+  const std::map<std::string, std::string> aliases = {
+      {"mse", "mean_squared_error"}, {"mae", "mean_absolute_error"}, {"kld", "kl_divergence"}};
   for (const std::string& name : loss_names()) {
+    SCOPED_TRACE(name);
     const std::unique_ptr<Loss<float>> loss = make_loss<float>(name);
-    EXPECT_EQ(loss->name(), name == "mse" ? "mean_squared_error" : name);
+    EXPECT_EQ(loss->name(), aliases.count(name) ? aliases.at(name) : name);
     EXPECT_EQ(loss->clone()->name(), loss->name());
+    // make_loss(name(), get_config()) makes the same loss (what a saved model is reloaded with).
+    const std::unique_ptr<Loss<float>> again = make_loss<float>(loss->name(), loss->get_config());
+    EXPECT_EQ(again->name(), loss->name());
+    EXPECT_EQ(again->get_config(), loss->get_config());
+  }
+  const std::vector<std::string> names = loss_names();
+  for (const std::string name : {"mae", "mean_absolute_error", "huber", "log_cosh", "kl_divergence",
+                                 "kld", "hinge", "poisson", "cosine_similarity"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
   }
   // A clone keeps the options.
   const BinaryCrossentropy<double> logits({.from_logits = true});
   const std::unique_ptr<Loss<double>> copy = logits.clone();
   const Tensor<double> x({1, 1}, {0}), y({1, 1}, {1});
   EXPECT_NEAR((*copy)(V(x), y).item(), std::log(2.0), 1e-15);
+  // Options from a config: Huber's delta (1.5 |e| - 1.125 for e = 3), CosineSimilarity's axis.
+  const std::unique_ptr<Loss<double>> huber = make_loss<double>("huber", {{"delta", 1.5}});
+  EXPECT_NEAR((*huber)(V(Tensor<double>({1, 1}, {3})), Tensor<double>({1}, {0})).item(), 3.375,
+              1e-15);
+  EXPECT_EQ(huber->get_config(), Json({{"delta", 1.5}}));
+  EXPECT_EQ(make_loss<double>("cosine_similarity", {{"axis", 1}})->get_config(),
+            Json({{"axis", 1}}));
+  EXPECT_EQ(make_loss<double>("sparse_categorical_crossentropy", {{"from_logits", true}})
+                ->fusable_activation(),
+            "");
+}
+
+TEST(Losses, CompileTakesTheNewNames) {
+  Generator gen(5);
+  const Tensor<double> x = Tensor<double>::uniform({8, 3}, -1, 1, gen);
+  const Tensor<double> y = Tensor<double>::uniform({8, 2}, 0.1, 0.9, gen);
+  for (const std::string name : {"mae", "huber", "log_cosh", "kl_divergence", "kld", "hinge",
+                                 "poisson", "cosine_similarity"}) {
+    SCOPED_TRACE(name);
+    Sequential<double> model({.seed = 2});
+    model.add(Dense<double>(2, {.activation = "sigmoid", .input_shape = {3}}));
+    model.compile("sgd", name);
+    EXPECT_EQ(model.loss().name(), make_loss<double>(name)->name());
+    // evaluate's loss is the loss of the model's predictions.
+    const double expected = model.loss()(Variable<double>(model.predict(x)), y).item();
+    EXPECT_NEAR(model.evaluate(x, y).at("loss"), expected, 1e-12);
+  }
+}
+
+TEST(LossesErrors, BadConfigNamesTheLossAndOption) {
+  expect_error<ValueError>(
+      [] {
+        make_loss<double>("mae", {{"from_logits", true}});
+      },
+      {"loss mae", "unknown option 'from_logits'"});
+  expect_error<ValueError>(
+      [] {
+        make_loss<double>("huber", {{"delta", "big"}});
+      },
+      {"loss huber", "delta"});
+  expect_error<ValueError>(
+      [] {
+        make_loss<double>("huber", {{"delta", -2}});
+      },
+      {"huber", "delta", "-2"});
 }
 
 TEST(LossesErrors, UnknownNameListsValidNames) {

@@ -39,6 +39,40 @@ TYPED_TEST(MetricsTyped, AccuracyResolvesLikeKeras) {
   EXPECT_NEAR(multi->result(), 0.75, 1e-12);
 }
 
+TYPED_TEST(MetricsTyped, AccuracyOnSequenceOutputs) {
+  using T = TypeParam;
+  // [batch 2, steps 3, classes 2]; argmax per position: 0, 1, 0 and 1, 0, 1.
+  const Tensor<T> probs({2, 3, 2}, {0.9, 0.1, 0.2, 0.8, 0.6, 0.4, 0.3, 0.7, 0.5, 0.4, 0.1, 0.9});
+  // Labels [batch, steps]: sample 0 has 3 of 3 right, sample 1 2 of 3; Keras's mean over all
+  // six positions is 5/6.
+  const Tensor<T> labels({2, 3}, {0, 1, 0, 1, 1, 1});
+  auto sparse = make_metric<T>("accuracy", "sparse_categorical_crossentropy");
+  sparse->update(probs, labels);
+  EXPECT_NEAR(sparse->result(), 5.0 / 6.0, 1e-12);
+  sparse->reset();
+  sparse->update(probs, labels.reshape({2, 3, 1}));
+  EXPECT_NEAR(sparse->result(), 5.0 / 6.0, 1e-12);
+  // Sample weights broadcast over the steps, as Keras: (1 * 3 + 3 * 2) / (1 * 3 + 3 * 3).
+  sparse->reset();
+  const Tensor<T> weights({2}, {1, 3});
+  sparse->update(probs, labels, &weights);
+  EXPECT_NEAR(sparse->result(), 0.75, 1e-12);
+  // One-hot targets [batch, steps, classes]: categorical accuracy per position.
+  auto categorical = make_metric<T>("accuracy", "categorical_crossentropy");
+  categorical->update(probs, Tensor<T>({2, 3, 2}, {1, 0, 0, 1, 1, 0, 0, 1, 0, 1, 0, 1}));
+  EXPECT_NEAR(categorical->result(), 5.0 / 6.0, 1e-12);
+  // One output per step [batch, steps, 1]: binary per position.
+  auto binary = make_metric<T>("accuracy", "binary_crossentropy");
+  binary->update(Tensor<T>({2, 2, 1}, {0.9, 0.2, 0.4, 0.7}), Tensor<T>({2, 2}, {1, 1, 0, 1}));
+  EXPECT_NEAR(binary->result(), 0.75, 1e-12);
+  // Labels that fit no reading of the shapes.
+  expect_error<ShapeError>(
+      [&] {
+        sparse->update(probs, Tensor<T>({2, 2}));
+      },
+      {"accuracy", "[2, 2]", "[2, 3, 2]"});
+}
+
 TYPED_TEST(MetricsTyped, MeanErrors) {
   using T = TypeParam;
   auto mae = make_metric<T>("mae", "mse"), mse = make_metric<T>("mean_squared_error", "mse");

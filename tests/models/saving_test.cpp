@@ -92,6 +92,30 @@ TYPED_TEST(SavingTest, EveryLayerTypeRoundTripsBitForBit) {
   EXPECT_EQ(sequential->size(), 9u);
 }
 
+TEST(Saving, LossOptionsRoundTrip) {
+  // The loss is saved as its name and get_config() and rebuilt by make_loss.
+  Generator gen(4);
+  const Tensor<double> x = Tensor<double>::uniform({6, 3}, -1, 1, gen);
+  const Tensor<double> y = Tensor<double>::uniform({6, 2}, -1, 1, gen);
+  const std::vector<std::pair<std::string, std::shared_ptr<Loss<double>>>> losses = {
+      {"huber", std::make_shared<Huber<double>>(HuberOptions{.delta = 0.25})},
+      {"cosine_similarity",
+       std::make_shared<CosineSimilarity<double>>(CosineSimilarityOptions{.axis = 1})},
+      {"kl_divergence", make_loss<double>("kld")}};
+  for (const auto& [name, loss] : losses) {
+    SCOPED_TRACE(name);
+    Sequential<double> model({.seed = 1});
+    model.add(Dense<double>(2, {.input_shape = {3}}));
+    model.compile("sgd", *loss);
+    const std::string path = temp_path("loss_" + name + ".safetensors");
+    model.save(path);
+    const std::shared_ptr<Model<double>> loaded = load_model<double>(path);
+    EXPECT_EQ(loaded->loss().name(), name);
+    EXPECT_EQ(loaded->loss().get_config(), model.loss().get_config());
+    EXPECT_EQ(loaded->evaluate(x, y).at("loss"), model.evaluate(x, y).at("loss"));
+  }
+}
+
 TYPED_TEST(SavingTest, ResumedTrainingMatchesAnUninterruptedRun) {
   using T = TypeParam;
   const Tensor<T> x = inputs<T>({20, 6, 6, 2}, 2);

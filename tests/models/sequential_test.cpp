@@ -193,6 +193,55 @@ TEST(Sequential, FusedSoftmaxCrossEntropyMatchesProbabilityPath) {
   EXPECT_NEAR(plain.evaluate(x, y).at("loss"), direct, 1e-12);
 }
 
+/// Sequences [n, steps, 2] with a label per step [n, steps]: how many of the step's two features
+/// are positive (0, 1 or 2).
+std::pair<Tensor<float>, Tensor<float>> counting_sequences(index_t n, index_t steps,
+                                                           std::uint64_t seed) {
+  Generator gen(seed);
+  const Tensor<float> x = Tensor<float>::uniform({n, steps, 2}, -1, 1, gen);
+  Tensor<float> y({n, steps});
+  for (index_t i = 0; i < n * steps; ++i)
+    y.data()[i] = float(x.data()[2 * i] > 0) + float(x.data()[2 * i + 1] > 0);
+  return {x, y};
+}
+
+TEST(Sequential, ReturnSequencesTrainsOnALabelPerStep) {
+  // What a return_sequences model trains on, as in Keras: outputs [batch, steps, classes],
+  // labels [batch, steps], loss and accuracy over every batch * steps position.
+  const auto [x, y] = counting_sequences(96, 5, 1);
+  for (const bool lstm : {false, true}) {
+    SCOPED_TRACE(lstm ? "LSTM" : "SimpleRNN");
+    Sequential<float> model({.seed = 3});
+    if (lstm)
+      model.add(LSTM(16, {.return_sequences = true, .input_shape = {5, 2}}));
+    else
+      model.add(SimpleRNN(16, {.return_sequences = true, .input_shape = {5, 2}}));
+    model.add(Dense(3, {.activation = "softmax"}));
+    model.compile(Adam({.learning_rate = 0.01}), "sparse_categorical_crossentropy", {"accuracy"});
+    EXPECT_EQ(model.predict(x).shape(), (Shape{96, 5, 3}));
+    const History h = model.fit(x, y, {.epochs = 60, .batch_size = 16, .verbose = 0, .seed = 2});
+    EXPECT_LT(h["loss"].back(), 0.5 * h["loss"].front())
+        << "first " << h["loss"].front() << ", last " << h["loss"].back();
+    EXPECT_GT(h["accuracy"].back(), 0.9) << "first " << h["accuracy"].front();
+    // evaluate's figures are the loss and accuracy over all positions.
+    const Tensor<float> probs = model.predict(x);
+    const double loss = SparseCategoricalCrossentropy<float>()(Variable<float>(probs), y).item();
+    EXPECT_NEAR(model.evaluate(x, y).at("loss"), loss, 1e-5);
+  }
+}
+
+TEST(SequentialErrors, SequenceLabelOutOfRangeNamesItsPosition) {
+  auto [x, y] = counting_sequences(48, 4, 2);
+  y.at({40, 2}) = 3;
+  Sequential<float> model;
+  model.add(SimpleRNN(4, {.return_sequences = true, .input_shape = {4, 2}}));
+  model.add(Dense(3, {.activation = "softmax"}));
+  model.compile("adam", "sparse_categorical_crossentropy", {"accuracy"});
+  expect_error<ValueError>(
+      [&] { model.fit(x, y, {.verbose = 0}); },
+      {"sparse_categorical_crossentropy", "label 3", "position [40, 2]", "[0, 3)"});
+}
+
 TEST(Sequential, LearningRateCanChangeBetweenEpochs) {
   const auto [x, y] = rings(64, 9);
   Sequential<float> model;
@@ -267,7 +316,8 @@ TEST(SequentialErrors, BadInputsNameWhatIsWrong) {
   expect_error<ValueError>([&] { model.fit(x, y, {.validation_split = 1.0}); },
                            {"validation_split", "[0, 1)"});
   expect_error<ValueError>([&] { model.compile("adamw", "mse"); }, {"adamw", "adam", "sgd"});
-  expect_error<ValueError>([&] { model.compile("adam", "hinge"); }, {"hinge", "mse"});
+  expect_error<ValueError>([&] { model.compile("adam", "mean_cubed_error"); },
+                           {"mean_cubed_error", "mse", "hinge"});
   expect_error<ValueError>([&] { model.compile("adam", "mse", {"auc"}); }, {"auc", "accuracy"});
   expect_error<ValueError>([&] { Dense(3, {.activation = "swishy"}); }, {"swishy", "relu"});
   expect_error<ValueError>(

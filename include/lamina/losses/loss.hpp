@@ -11,8 +11,13 @@
 #include "lamina/core/tensor.hpp"
 #include "lamina/ops/arithmetic.hpp"
 #include "lamina/ops/reduce.hpp"
+#include "lamina/ops/shape_ops.hpp"
 
 namespace lamina {
+
+/// Keras's epsilon (backend.epsilon()): probabilities are clipped to [eps, 1 - eps] before
+/// taking logs, and the losses that divide or take logs guard with it.
+inline constexpr double kLossEpsilon = 1e-7;
 
 /// Base of every loss.
 ///
@@ -127,6 +132,36 @@ class Loss {
   /// y_true viewed with y_pred's shape (after same_or_squeezed accepted them).
   static Tensor<T> like(const Tensor<T>& y_true, const Shape& y_pred) {
     return y_true.shape() == y_pred ? y_true : y_true.reshape(y_pred);
+  }
+};
+
+/// A loss given by its value at each position, as Keras's LossFunctionWrapper: `values(y_pred,
+/// y_true)` is the loss of each element (elementwise losses, [batch, ..., d]) or of each vector
+/// along the last axis (losses that reduce it, [batch, ...]); the loss is the mean of those
+/// values (Keras's mean over the last axis, then sum_over_batch_size), and a sample's loss the
+/// mean of its values.
+///
+/// Contract for subclasses: `values` composes ops and may assume y_true has y_pred's shape and
+/// that both have rank >= 2 (a [batch] y_pred is seen as [batch, 1]).
+template <class T>
+class LossFunctionWrapper : public Loss<T> {
+ protected:
+  /// The loss at each position, from y_pred and y_true of the same shape [batch, ..., d].
+  virtual Variable<T> values(const Variable<T>& y_pred, const Variable<T>& y_true) const = 0;
+
+  Variable<T> compute(const Variable<T>& y_pred, const Tensor<T>& y_true) const override {
+    return mean(values_of(y_pred, y_true));
+  }
+  Variable<T> compute_per_sample(const Variable<T>& y_pred,
+                                 const Tensor<T>& y_true) const override {
+    return this->mean_per_sample(values_of(y_pred, y_true));
+  }
+
+ private:
+  Variable<T> values_of(const Variable<T>& y_pred, const Tensor<T>& y_true) const {
+    if (y_pred.rank() >= 2) return values(y_pred, Variable<T>(this->like(y_true, y_pred.shape())));
+    const Shape column{y_pred.dim(0), 1};
+    return values(reshape(y_pred, column), Variable<T>(y_true.reshape(column)));
   }
 };
 

@@ -62,8 +62,11 @@ class Metric {
 };
 
 /// Keras's "accuracy", resolved from the shapes as Keras does: binary (threshold 0.5) when the
-/// loss is binary cross-entropy or y_pred has one column, sparse categorical when y_true holds
-/// labels ([batch] or [batch, 1] against [batch, classes]), categorical otherwise.
+/// loss is binary cross-entropy or y_pred's last axis has size 1, sparse categorical when y_true
+/// holds labels (y_pred's shape without the classes axis, or with a trailing 1: [batch] or [batch,
+/// 1] against [batch, classes], [batch, steps] against [batch, steps, classes]), categorical
+/// otherwise. A sample's value is the fraction of its positions predicted right (Keras averages
+/// over every batch * steps position, which is the same for equal steps).
 template <class T = float>
 class Accuracy : public Metric<T> {
  public:
@@ -75,19 +78,30 @@ class Accuracy : public Metric<T> {
  protected:
   double per_sample(const Tensor<T>& y_pred, const Tensor<T>& y_true, index_t i) const override {
     const index_t np = this->row(y_pred), nt = this->row(y_true);
+    const index_t classes = y_pred.rank() >= 2 ? y_pred.dim(y_pred.rank() - 1) : 1;
     const T* p = y_pred.data() + i * np;
     const T* t = y_true.data() + i * nt;
-    if (binary_ || np == 1) {
+    if (binary_ || classes == 1) {
       check<ShapeError>(np == nt, name_, ": binary accuracy needs y_true like y_pred, got ",
                         y_true.shape(), " and ", y_pred.shape());
       double hits = 0.0;
       for (index_t k = 0; k < np; ++k) hits += (p[k] > T(0.5)) == (t[k] > T(0.5)) ? 1.0 : 0.0;
       return hits / double(np);
     }
-    if (nt == 1) return double(this->argmax(p, np)) == double(t[0]) ? 1.0 : 0.0;
+    double hits = 0.0;
+    if (nt * classes == np) {  // one label per position
+      for (index_t k = 0; k < nt; ++k)
+        hits += double(this->argmax(p + k * classes, classes)) == double(t[k]) ? 1.0 : 0.0;
+      return hits / double(nt);
+    }
     check<ShapeError>(np == nt, name_, ": categorical accuracy needs y_true like y_pred, got ",
                       y_true.shape(), " and ", y_pred.shape());
-    return this->argmax(p, np) == this->argmax(t, nt) ? 1.0 : 0.0;
+    const index_t positions = np / classes;
+    for (index_t k = 0; k < positions; ++k)
+      hits += this->argmax(p + k * classes, classes) == this->argmax(t + k * classes, classes)
+                  ? 1.0
+                  : 0.0;
+    return hits / double(positions);
   }
 
  private:
