@@ -44,6 +44,22 @@ TYPED_TEST(MetricsTyped, AccuracyResolvesLikeKeras) {
   EXPECT_NEAR(multi->result(), 0.75, 1e-12);
 }
 
+TYPED_TEST(MetricsTyped, AccuracyOnSequenceOutputs) {
+  using T = TypeParam;
+  // [batch, steps, classes] outputs with [batch, steps] labels (a return_sequences model):
+  // each sample's value is the fraction of its steps that are hits, as Keras's
+  // sparse_categorical_accuracy.
+  const Tensor<T> probs({2, 2, 3}, {0.1, 0.7, 0.2, 0.5, 0.3, 0.2, 0.2, 0.3, 0.5, 0.6, 0.3, 0.1});
+  const Tensor<T> labels({2, 2}, {1, 2, 2, 0});  // hits: yes, no; yes, yes
+  const Tensor<T> w({2}, {1, 3});
+  auto accuracy = make_metric<T>("accuracy", "sparse_categorical_crossentropy");
+  SparseCategoricalAccuracy<T> sparse;
+  accuracy->update(probs, labels, &w);
+  sparse.update(probs, labels, &w);
+  EXPECT_NEAR(accuracy->result(), (1 * 0.5 + 3 * 1.0) / 4, 1e-12);
+  EXPECT_NEAR(sparse.result(), accuracy->result(), 1e-12);
+}
+
 TYPED_TEST(MetricsTyped, MeanErrors) {
   using T = TypeParam;
   auto mae = make_metric<T>("mae", "mse"), mse = make_metric<T>("mean_squared_error", "mse");

@@ -238,7 +238,8 @@ TEST(SequentialErrors, BadInputsNameWhatIsWrong) {
                            {"validation_split", "[0, 1)"});
   expect_error<ValueError>([&] { model.compile("adamw", "mse"); }, {"adamw", "adam", "sgd"});
   expect_error<ValueError>([&] { model.compile("adam", "hinge"); }, {"hinge", "mse"});
-  expect_error<ValueError>([&] { model.compile("adam", "mse", {"auc"}); }, {"auc", "accuracy"});
+  expect_error<ValueError>([&] { model.compile("adam", "mse", {"f1_score"}); },
+                           {"f1_score", "accuracy", "auc"});
   expect_error<ValueError>([&] { Dense(3, {.activation = "swishy"}); }, {"swishy", "relu"});
   expect_error<ValueError>(
       [&] {
