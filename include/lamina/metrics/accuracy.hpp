@@ -131,8 +131,7 @@ class BinaryAccuracy : public MeanMetric<T> {
 
  protected:
   void begin_batch(const Tensor<T>& y_pred, const Tensor<T>& y_true) override {
-    check<ShapeError>(this->row(y_pred) == this->row(y_true), name(), ": y_pred ", y_pred.shape(),
-                      " and y_true ", y_true.shape(), " differ per sample");
+    this->check_same_row(y_pred, y_true);
   }
   double per_sample(const Tensor<T>& y_pred, const Tensor<T>& y_true, index_t i) const override {
     const index_t n = this->row(y_pred);
@@ -283,9 +282,7 @@ class Accuracy : public MeanMetric<T> {
             : y_true.rank() < y_pred.rank() || (t_last == 1 && p_last > 1) ? Mode::sparse
                                                                            : Mode::categorical;
     if (mode_ == Mode::binary)
-      check<ShapeError>(this->row(y_pred) == this->row(y_true), name_,
-                        ": binary accuracy needs y_true like y_pred, got ", y_true.shape(), " and ",
-                        y_pred.shape());
+      this->check_same_row(y_pred, y_true);
     else if (mode_ == Mode::sparse)
       layout_ = detail::sparse_layout(name_, y_pred, y_true);
     else

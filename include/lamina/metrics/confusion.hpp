@@ -19,13 +19,6 @@ namespace detail {
 /// Keras's divide_no_nan: a / b, or 0 when b is 0.
 inline double divide_no_nan(double a, double b) { return b == 0.0 ? 0.0 : a / b; }
 
-/// Checks that y_pred and y_true hold the same number of elements per sample.
-template <class T>
-void check_same_elements(const std::string& who, const Tensor<T>& y_pred, const Tensor<T>& y_true) {
-  check<ShapeError>(y_pred.size() == y_true.size(), who, ": y_pred ", y_pred.shape(),
-                    " and y_true ", y_true.shape(), " must hold the same number of elements");
-}
-
 }  // namespace detail
 
 /// Options of Precision and Recall (Keras's keyword arguments).
@@ -53,7 +46,7 @@ class PrecisionOrRecall : public Metric<T> {
   void update(const Tensor<T>& y_pred, const Tensor<T>& y_true,
               const Tensor<T>* sample_weight = nullptr) override {
     this->validate(y_pred, y_true, sample_weight);
-    detail::check_same_elements(options_.name, y_pred, y_true);
+    this->check_same_row(y_pred, y_true);
     const index_t n = this->row(y_pred);
     const T threshold = T(options_.thresholds);  // compared in y_pred's type, as Keras
     for (index_t i = 0; i < y_pred.dim(0); ++i) {
@@ -191,7 +184,7 @@ class AUC : public Metric<T> {
   void update(const Tensor<T>& y_pred, const Tensor<T>& y_true,
               const Tensor<T>* sample_weight = nullptr) override {
     this->validate(y_pred, y_true, sample_weight);
-    detail::check_same_elements(options_.name, y_pred, y_true);
+    this->check_same_row(y_pred, y_true);
     const index_t n = options_.num_thresholds, row = this->row(y_pred);
     std::vector<double> pos(std::size_t(n), 0.0), neg(std::size_t(n), 0.0);
     for (index_t i = 0; i < y_pred.dim(0); ++i) {

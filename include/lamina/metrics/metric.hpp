@@ -52,6 +52,12 @@ class Metric {
                       ": sample_weight ", sample_weight ? sample_weight->shape() : Shape{},
                       " must hold one weight per sample of y_pred ", y_pred.shape());
   }
+  /// Checks that y_pred and y_true hold as many elements per sample (y_true [batch] against
+  /// y_pred [batch, 1] is fine).
+  void check_same_row(const Tensor<T>& y_pred, const Tensor<T>& y_true) const {
+    check<ShapeError>(row(y_pred) == row(y_true), name(), ": y_pred ", y_pred.shape(),
+                      " and y_true ", y_true.shape(), " differ per sample");
+  }
   /// Sample i's weight (1 without weights).
   static double weight(const Tensor<T>* sample_weight, index_t i) {
     return sample_weight ? double(sample_weight->data()[i]) : 1.0;
@@ -108,8 +114,7 @@ class MeanError : public MeanMetric<T> {
 
  protected:
   void begin_batch(const Tensor<T>& y_pred, const Tensor<T>& y_true) override {
-    check<ShapeError>(this->row(y_pred) == this->row(y_true), name(), ": y_pred ", y_pred.shape(),
-                      " and y_true ", y_true.shape(), " differ per sample");
+    this->check_same_row(y_pred, y_true);
   }
   double per_sample(const Tensor<T>& y_pred, const Tensor<T>& y_true, index_t i) const override {
     const index_t n = this->row(y_pred);
