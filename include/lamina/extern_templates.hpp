@@ -45,14 +45,16 @@
   /* optimizers */                                                                             \
   X(Optimizer) X(Adam) X(RMSprop) X(SGD)                                                       \
   /* metrics */                                                                                \
-  X(Metric) X(Accuracy) X(MeanError)                                                           \
+  X(Metric) X(MeanMetric) X(Accuracy) X(BinaryAccuracy) X(CategoricalAccuracy)                 \
+  X(SparseCategoricalAccuracy) X(TopKAccuracy) X(TopKCategoricalAccuracy)                      \
+  X(SparseTopKCategoricalAccuracy) X(PrecisionOrRecall) X(Precision) X(Recall) X(AUC)          \
+  X(MeanError)                                                                                 \
   /* callbacks */                                                                              \
   X(Callback) X(detail::CallbackList) X(ProgbarLogger) X(HistoryRecorder) X(CSVLogger)         \
   X(EarlyStopping) X(LearningRateScheduler) X(ReduceLROnPlateau) X(ModelCheckpoint)            \
   X(TerminateOnNaN) X(LambdaCallback)                                                          \
   /* models */                                                                                 \
   X(Model) X(Sequential) X(Autoencoder) X(GAN)
-// clang-format on
 
 /// The function templates compiled once, for scalar T; `prefix` is `extern` for declarations,
 /// empty for definitions (instantiate.hpp).

@@ -318,7 +318,8 @@ TEST(SequentialErrors, BadInputsNameWhatIsWrong) {
   expect_error<ValueError>([&] { model.compile("adamw", "mse"); }, {"adamw", "adam", "sgd"});
   expect_error<ValueError>([&] { model.compile("adam", "mean_cubed_error"); },
                            {"mean_cubed_error", "mse", "hinge"});
-  expect_error<ValueError>([&] { model.compile("adam", "mse", {"auc"}); }, {"auc", "accuracy"});
+  expect_error<ValueError>([&] { model.compile("adam", "mse", {"f1_score"}); },
+                           {"f1_score", "accuracy", "auc"});
   expect_error<ValueError>([&] { Dense(3, {.activation = "swishy"}); }, {"swishy", "relu"});
   expect_error<ValueError>(
       [&] {

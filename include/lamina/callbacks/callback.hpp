@@ -163,8 +163,9 @@ class TerminateOnNaN : public Callback<T> {
 
 namespace detail {
 
-/// "min" or "max" for a monitored quantity with mode "auto": max for accuracies and AUC (names
-/// containing "acc" or "auc"), min otherwise, as Keras decides for its built-in metrics.
+/// "min" or "max" for a monitored quantity with mode "auto": max for accuracies, AUC, precision
+/// and recall (names containing "acc", "auc", "precision" or "recall"), min otherwise, as Keras
+/// decides for its built-in metrics.
 inline bool monitor_maximises(const std::string& monitor, const std::string& mode,
                               const char* who) {
   check<ValueError>(mode == "auto" || mode == "min" || mode == "max", who,
@@ -172,7 +173,9 @@ inline bool monitor_maximises(const std::string& monitor, const std::string& mod
                     "'auto', 'min' or 'max', got '",
                     mode, "'");
   if (mode != "auto") return mode == "max";
-  return monitor.find("acc") != std::string::npos || monitor.find("auc") != std::string::npos;
+  for (const char* up : {"acc", "auc", "precision", "recall"})
+    if (monitor.find(up) != std::string::npos) return true;
+  return false;
 }
 
 /// The monitored value of `logs`, or nullopt (printing Keras's warning once per call) when

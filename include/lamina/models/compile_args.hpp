@@ -2,8 +2,10 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "lamina/losses/losses.hpp"
+#include "lamina/metrics/metrics.hpp"
 #include "lamina/optimizers/registry.hpp"
 
 namespace lamina {
@@ -33,6 +35,31 @@ class LossArg {
 
  private:
   std::unique_ptr<Loss<T>> ptr_;
+};
+
+/// What compile accepts as a metric: a Keras name ("auc", "accuracy"), resolved against the
+/// compiled loss, or a metric object (`Precision<float>({.thresholds = 0.7})`), copied.
+template <class T>
+class MetricArg {
+ public:
+  MetricArg(const char* name) : name_(name) {}
+  MetricArg(std::string name) : name_(std::move(name)) {}
+  MetricArg(const Metric<T>& metric) : prototype_(metric.clone()) {}
+
+  /// A fresh metric for a model compiled with the loss `loss_name`.
+  std::unique_ptr<Metric<T>> make(const std::string& loss_name) const {
+    return prototype_ ? prototype_->clone() : make_metric<T>(name_, loss_name);
+  }
+  /// How a model file records it: the name, or {"name": ..., "config": ...} for an object,
+  /// which make_metric(name, loss, config) rebuilds.
+  Json spec() const {
+    if (!prototype_) return name_;
+    return {{"name", prototype_->config_name()}, {"config", prototype_->get_config()}};
+  }
+
+ private:
+  std::string name_;
+  std::shared_ptr<const Metric<T>> prototype_;
 };
 
 }  // namespace lamina

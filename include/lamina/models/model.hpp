@@ -215,13 +215,26 @@ class Model {
            std::all_of(all.begin(), all.end(), [](const Layer<T>* l) { return l->built(); });
   }
 
-  /// Sets the optimizer, the loss and the metrics, by name or as objects.
-  void compile(OptimizerArg<T> optimizer, LossArg<T> loss, std::vector<std::string> metrics = {}) {
+  /// Sets the optimizer, the loss and the metrics, by name or as objects:
+  /// `compile("adam", "binary_crossentropy", {"accuracy", "auc", Precision<float>()})`. The
+  /// metrics' names are the keys of the logs and History ("auc", "val_auc"); two metrics with
+  /// the same name are a ValueError.
+  void compile(OptimizerArg<T> optimizer, LossArg<T> loss, std::vector<MetricArg<T>> metrics = {}) {
+    auto loss_object = loss.release();
+    std::vector<std::unique_ptr<Metric<T>>> made;
+    Json specs = Json::array();
+    for (const MetricArg<T>& m : metrics) {
+      made.push_back(m.make(loss_object->name()));
+      specs.push_back(m.spec());
+      for (std::size_t i = 0; i + 1 < made.size(); ++i)
+        check<ValueError>(made[i]->name() != made.back()->name(),
+                          "compile: two metrics are named '", made.back()->name(),
+                          "'; give one of them another name");
+    }
     optimizer_ = optimizer.release();
-    loss_ = loss.release();
-    metrics_.clear();
-    for (const std::string& m : metrics) metrics_.push_back(make_metric<T>(m, loss_->name()));
-    metric_names_ = std::move(metrics);
+    loss_ = std::move(loss_object);
+    metrics_ = std::move(made);
+    metric_specs_ = std::move(specs);
     optimizer_built_ = false;
   }
   /// Whether compile() was called (a GAN's own compile counts too).
@@ -558,7 +571,7 @@ class Model {
   std::unique_ptr<Optimizer<T>> optimizer_;
   std::unique_ptr<Loss<T>> loss_;
   std::vector<std::unique_ptr<Metric<T>>> metrics_;
-  std::vector<std::string> metric_names_;
+  Json metric_specs_ = Json::array();  // how compile got each metric (MetricArg::spec)
   std::optional<Shape> build_input_shape_;
   int epoch_ = 0;
   bool optimizer_built_ = false;

@@ -140,7 +140,7 @@ struct ModelFile {
                 {{"class_name", model.optimizer_->class_name()},
                  {"config", model.optimizer_->get_config()}}},
                {"loss", {{"name", model.loss_->name()}, {"config", model.loss_->get_config()}}},
-               {"metrics", model.metric_names_}}
+               {"metrics", model.metric_specs_}}
               .dump());
     }
     if (!options.include_optimizer || !model.optimizer_ || !model.optimizer_built_) {
@@ -181,10 +181,21 @@ struct ModelFile {
       ConfigReader l(r.get<Json>("loss"), "compile_config loss");
       auto loss = make_loss<T>(l.get<std::string>("name"), l.get<Json>("config", Json::object()));
       l.finish();
-      std::vector<std::string> metrics;
+      std::vector<MetricArg<T>> metrics;
       for (const Json& m : r.get<Json>("metrics", Json::array())) {
-        check<ValueError>(m.is_string(), "compile_config: a metric is not a name: ", m.dump());
-        metrics.push_back(m.get<std::string>());
+        if (m.is_string()) {
+          metrics.emplace_back(m.get<std::string>());
+          continue;
+        }
+        check<ValueError>(m.is_object(),
+                          "compile_config: a metric is neither a name nor an "
+                          "object: ",
+                          m.dump());
+        ConfigReader mr(m, "compile_config metric");
+        const auto metric = make_metric<T>(mr.get<std::string>("name"), loss->name(),
+                                           mr.get<Json>("config", Json::object()));
+        mr.finish();
+        metrics.emplace_back(*metric);
       }
       r.finish();
       model.compile(*optimizer, *loss, metrics);
