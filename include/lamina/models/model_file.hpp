@@ -12,6 +12,7 @@
 #include "lamina/io/safetensors.hpp"
 #include "lamina/layers/layer.hpp"
 #include "lamina/losses/losses.hpp"
+#include "lamina/models/compile_args.hpp"
 #include "lamina/optimizers/registry.hpp"
 #include "lamina/version.hpp"
 
