@@ -22,24 +22,32 @@
 #include "lamina/metrics/metrics.hpp"
 #include "lamina/models/saving.hpp"
 #include "lamina/models/sequential.hpp"
+#include "lamina/optimizers/adadelta.hpp"
+#include "lamina/optimizers/adagrad.hpp"
 #include "lamina/optimizers/adam.hpp"
+#include "lamina/optimizers/adamax.hpp"
+#include "lamina/optimizers/adamw.hpp"
+#include "lamina/optimizers/lion.hpp"
+#include "lamina/optimizers/nadam.hpp"
 #include "lamina/optimizers/rmsprop.hpp"
 #include "lamina/optimizers/sgd.hpp"
 
 /// The class templates compiled once, each named as X(name) for a template `name<T>`.
-#define LAMINA_EXTERN_CLASSES(X)                                                                \
-  /* layers */                                                                                  \
-  X(Layer)                                                                                      \
-  X(Activation) X(AveragePooling2D) X(BatchNormalization) X(Bidirectional) X(Conv2D)            \
-      X(Conv2DTranspose) X(Dense) X(Dropout) X(Embedding) X(Flatten) X(GlobalAveragePooling2D)  \
-          X(GlobalMaxPooling2D) X(GRU) X(LSTM) X(LayerNormalization) X(MaxPooling2D) X(Reshape) \
-              X(SimpleRNN) X(UpSampling2D) X(ZeroPadding2D) /* losses, optimizers, metrics */   \
-      X(Loss) X(MeanSquaredError) X(BinaryCrossentropy) X(CategoricalCrossentropy)              \
-          X(SparseCategoricalCrossentropy) X(Optimizer) X(Adam) X(RMSprop) X(SGD) X(Metric)     \
-              X(Accuracy) X(MeanError) /* callbacks */                                          \
-      X(Callback) X(detail::CallbackList) X(ProgbarLogger) X(HistoryRecorder) X(CSVLogger)      \
-          X(EarlyStopping) X(LearningRateScheduler) X(ReduceLROnPlateau) X(ModelCheckpoint)     \
-              X(TerminateOnNaN) X(LambdaCallback) /* models */                                  \
+#define LAMINA_EXTERN_CLASSES(X)                                                                   \
+  /* layers */                                                                                     \
+  X(Layer)                                                                                         \
+  X(Activation)                                                                                    \
+  X(AveragePooling2D) X(BatchNormalization) X(Bidirectional) X(Conv2D) X(Conv2DTranspose) X(Dense) \
+      X(Dropout) X(Embedding) X(Flatten) X(GlobalAveragePooling2D) X(GlobalMaxPooling2D) X(GRU)    \
+          X(LSTM) X(LayerNormalization) X(MaxPooling2D) X(Reshape) X(SimpleRNN) X(UpSampling2D)    \
+              X(ZeroPadding2D) /* losses, optimizers, metrics */                                   \
+      X(Loss) X(MeanSquaredError) X(BinaryCrossentropy) X(CategoricalCrossentropy)                 \
+          X(SparseCategoricalCrossentropy) X(Optimizer) X(Adadelta) X(Adagrad) X(Adam) X(Adamax)   \
+              X(AdamW) X(Lion) X(Nadam) X(RMSprop) X(SGD) X(Metric) X(Accuracy)                    \
+                  X(MeanError) /* callbacks */                                                     \
+      X(Callback) X(detail::CallbackList) X(ProgbarLogger) X(HistoryRecorder) X(CSVLogger)         \
+          X(EarlyStopping) X(LearningRateScheduler) X(ReduceLROnPlateau) X(ModelCheckpoint)        \
+              X(TerminateOnNaN) X(LambdaCallback) /* models */                                     \
       X(Model) X(Sequential) X(Autoencoder) X(GAN)
 
 /// The function templates compiled once, for scalar T; `prefix` is `extern` for declarations,

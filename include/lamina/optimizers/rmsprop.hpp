@@ -23,10 +23,14 @@ struct RMSpropOptions {
   /// Divide by an estimate of the gradient's variance (mean square minus squared mean) instead
   /// of its uncentered second moment.
   bool centered = false;
+  /// Decoupled weight decay: p -= p * weight_decay * lr before each update; unset or >= 0.
+  std::optional<double> weight_decay = std::nullopt;
   /// When set (> 0), each gradient g is scaled by clipnorm / max(||g||_2, clipnorm).
   std::optional<double> clipnorm = std::nullopt;
   /// When set (> 0), each gradient is clipped elementwise to [-clipvalue, clipvalue].
   std::optional<double> clipvalue = std::nullopt;
+  /// When set (> 0), all gradients of a step are scaled by c / max(||all of them||_2, c).
+  std::optional<double> global_clipnorm = std::nullopt;
 };
 
 /// Per-parameter state of RMSprop, each shaped like the parameter: the mean square, the momentum
@@ -77,14 +81,13 @@ class RMSprop
   }
 
  protected:
-  void reset_state(std::size_t n) override {
-    this->state_.assign(n, State{});
-    for (std::size_t i = 0; i < n; ++i) {
-      State& s = this->state_[i];
-      s.velocity = this->zeros_like_parameter(i);
-      if (this->options_.momentum > 0) s.momentum = this->zeros_like_parameter(i);
-      if (this->options_.centered) s.average_gradient = this->zeros_like_parameter(i);
-    }
+  friend Base;
+  State make_state(std::size_t i) const {
+    State s;
+    s.velocity = this->zeros_like_parameter(i);
+    if (this->options_.momentum > 0) s.momentum = this->zeros_like_parameter(i);
+    if (this->options_.centered) s.average_gradient = this->zeros_like_parameter(i);
+    return s;
   }
 
   void update(std::size_t i, Tensor<T>& value, const Tensor<T>& grad) override {
