@@ -316,6 +316,59 @@ TEST(Optimizer, SetParametersKeepsKnownStateAndStartsNewOnesAtZero) {
                      std::vector<double>(3, 1 - alpha * 0.1 / (std::sqrt(0.001) + 1e-7)), 1e-15);
 }
 
+TYPED_TEST(OptimizerTyped, EmaAveragesTheWeightsAndFinalizeOverwritesThem) {
+  using T = TypeParam;
+  Variable<T> p(Tensor<T>({1}, {1}), true);
+  SGD<T> opt({.learning_rate = 1, .use_ema = true, .ema_momentum = 0.5});
+  opt.build({p});
+  give_grad(p, Tensor<T>({1}, {1}));
+  opt.step();  // p = 0; first step: average = p = 0
+  give_grad(p, Tensor<T>({1}, {1}));
+  opt.step();  // p = -1; average = 0.5 * 0 + 0.5 * -1
+  give_grad(p, Tensor<T>({1}, {1}));
+  opt.step();  // p = -2; average = 0.5 * -0.5 + 0.5 * -2
+  expect_tensor_near(p.value(), {1}, {-2}, 0);
+  const auto state = opt.state_tensors(0);
+  ASSERT_EQ(state.size(), 1u);
+  EXPECT_EQ(state[0].first, "average");
+  expect_tensor_near(state[0].second, {1}, {-1.25}, 0);
+  opt.finalize_variable_values();
+  expect_tensor_near(p.value(), {1}, {-1.25}, 0);
+}
+
+TEST(Optimizer, EmaOverwriteFrequencyOverwritesEveryNSteps) {
+  V p(Tensor<double>({1}, {1}), true);
+  SGD<double> opt(
+      {.learning_rate = 1, .use_ema = true, .ema_momentum = 0.5, .ema_overwrite_frequency = 2});
+  opt.build({p});
+  give_grad(p, Tensor<double>({1}, {1}));
+  opt.step();  // p = 0, average 0
+  expect_tensor_near(p.value(), {1}, {0}, 0);
+  give_grad(p, Tensor<double>({1}, {1}));
+  opt.step();  // p = -1, average -0.5, and step 2 overwrites p with it
+  expect_tensor_near(p.value(), {1}, {-0.5}, 0);
+  V q(Tensor<double>({1}, {1}), true);
+  SGD<double> plain({.learning_rate = 1});
+  plain.build({q});
+  give_grad(q, Tensor<double>({1}, {1}));
+  plain.step();
+  plain.finalize_variable_values();  // without use_ema: nothing to do
+  expect_tensor_near(q.value(), {1}, {0}, 0);
+  EXPECT_TRUE(plain.state_tensors(0).empty());
+}
+
+TEST(Optimizer, ValidatesEmaOptions) {
+  expect_error<ValueError>([] { Adam({.use_ema = true, .ema_momentum = 1.5}); },
+                           {"Adam", "ema_momentum", "1.5"});
+  expect_error<ValueError>([] { SGD({.use_ema = true, .ema_overwrite_frequency = 0}); },
+                           {"SGD", "ema_overwrite_frequency", "0"});
+  const Json c = Lion<float>({.use_ema = true, .ema_overwrite_frequency = 10}).get_config();
+  EXPECT_EQ(c.at("use_ema"), true);
+  EXPECT_EQ(c.at("ema_momentum"), 0.99);
+  EXPECT_EQ(c.at("ema_overwrite_frequency"), 10);
+  EXPECT_EQ(optimizer_from_config<float>("Lion", c)->get_config(), c);
+}
+
 TEST(Optimizer, WorksThroughTheBaseClass) {
   V p(Tensor<double>({2}, {1, -2}), true);
   std::unique_ptr<Optimizer<double>> opt =

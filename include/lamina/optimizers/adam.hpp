@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,12 @@ struct AdamOptions {
   std::optional<double> clipvalue = std::nullopt;
   /// When set (> 0), all gradients of a step are scaled by c / max(||all of them||_2, c).
   std::optional<double> global_clipnorm = std::nullopt;
+  /// Keep a moving average of the weights and overwrite the weights with it when fit ends.
+  bool use_ema = false;
+  /// Decay of that moving average, in [0, 1].
+  double ema_momentum = 0.99;
+  /// When set (> 0), also overwrite the weights with their averages every this many steps.
+  std::optional<std::int64_t> ema_overwrite_frequency = std::nullopt;
 };
 
 /// Per-parameter state of Adam, each shaped like the parameter: the first and second moment

@@ -43,6 +43,13 @@ struct CommonOptimizerOptions {
   std::optional<double> weight_decay;
   /// Gradient clipping; at most one of the three is set, each > 0.
   std::optional<double> clipnorm, clipvalue, global_clipnorm;
+  /// Keras's exponential moving average of the weights: after each step every parameter's
+  /// average becomes ema_momentum * average + (1 - ema_momentum) * p (the parameter itself at
+  /// the first step); every ema_overwrite_frequency steps (when set) and at the end of fit
+  /// (finalize_variable_values) the parameters are overwritten with their averages.
+  bool use_ema = false;
+  double ema_momentum = 0.99;
+  std::optional<std::int64_t> ema_overwrite_frequency;
 };
 
 /// Base of the optimizers (SGD, Adam, RMSprop, ...), following Keras 3's
@@ -94,6 +101,8 @@ class Optimizer {
     shapes_.clear();
     for (const Variable<T>& p : parameters_) shapes_.push_back(p.shape());
     iterations_ = 0;
+    averages_.clear();
+    for (std::size_t i = 0; i < parameters_.size(); ++i) averages_.push_back(new_average(i));
     remap_state(std::vector<std::size_t>(parameters_.size(), kNewParameter));
     built_ = true;
   }
@@ -121,6 +130,10 @@ class Optimizer {
     }
     parameters_ = std::move(parameters);
     shapes_ = std::move(shapes);
+    std::vector<Tensor<T>> averages;
+    for (std::size_t i = 0; i < from.size(); ++i)
+      averages.push_back(from[i] == kNewParameter ? new_average(i) : averages_[from[i]]);
+    averages_ = std::move(averages);
     remap_state(from);
   }
   /// Whether build() has been called.
@@ -156,7 +169,16 @@ class Optimizer {
       if (decay > 0) decay_weights(p.value(), static_cast<T>(decay));
       update(i, p.value(), g);
     }
+    if (common_.use_ema) update_averages();
     ++iterations_;
+  }
+
+  /// With use_ema, overwrites every parameter with its moving average (Keras's
+  /// finalize_variable_values, which fit calls when it ends); otherwise does nothing.
+  void finalize_variable_values() {
+    if (!common_.use_ema) return;
+    for (std::size_t i = 0; i < parameters_.size(); ++i)
+      parameters_[i].value().assign(averages_[i]);
   }
 
   /// Zeroes every parameter's gradient.
@@ -190,6 +212,8 @@ class Optimizer {
   std::optional<double> clipvalue() const { return common_.clipvalue; }
   std::optional<double> global_clipnorm() const { return common_.global_clipnorm; }
   std::optional<double> weight_decay() const { return common_.weight_decay; }
+  bool use_ema() const { return common_.use_ema; }
+  double ema_momentum() const { return common_.ema_momentum; }
 
  protected:
   /// Validates the options every optimizer shares; `who` is the class name used in messages.
@@ -200,6 +224,11 @@ class Optimizer {
     if (common.clipnorm) check_positive(*common.clipnorm, "clipnorm");
     if (common.clipvalue) check_positive(*common.clipvalue, "clipvalue");
     if (common.global_clipnorm) check_positive(*common.global_clipnorm, "global_clipnorm");
+    check_unit_closed(common.ema_momentum, "ema_momentum");
+    if (common.ema_overwrite_frequency)
+      check<ValueError>(*common.ema_overwrite_frequency > 0, who_,
+                        ": ema_overwrite_frequency must be positive, got ",
+                        *common.ema_overwrite_frequency);
     const int clips = int(common.clipnorm.has_value()) + int(common.clipvalue.has_value()) +
                       int(common.global_clipnorm.has_value());
     check<ValueError>(clips <= 1, who_,
@@ -235,6 +264,8 @@ class Optimizer {
     check<ValueError>(value >= 0 && value < 1, who_, ": ", option, " must be in [0, 1), got ",
                       value);
   }
+  /// Parameter i's moving average (use_ema), sharing its storage with the optimizer's.
+  Tensor<T> average(std::size_t i) const { return averages_.at(i); }
   /// A zero tensor shaped like parameter i (for the zero-filled state of a new parameter).
   Tensor<T> zeros_like_parameter(std::size_t i) const {
     return Tensor<T>::zeros(parameters_.at(i).shape());
@@ -269,6 +300,26 @@ class Optimizer {
     }
     return g;
   }
+  /// The moving average a parameter starts with: itself (Keras starts from zeros, but its first
+  /// step replaces them by the parameter; this also serves a parameter added later).
+  Tensor<T> new_average(std::size_t i) const {
+    return common_.use_ema ? parameters_[i].value().clone() : Tensor<T>();
+  }
+  /// average = m * average + (1 - m) * p with m = ema_momentum (0 at the very first step), then
+  /// the overwrite every ema_overwrite_frequency steps, as Keras 3's _backend_apply_gradients.
+  void update_averages() {
+    const T m = iterations_ == 0 ? T(0) : static_cast<T>(common_.ema_momentum);
+    for (std::size_t i = 0; i < parameters_.size(); ++i) {
+      T* const a = averages_[i].data();
+      const T* const p = parameters_[i].value().data();
+      detail::for_each_block(averages_[i].size(), 2, [&](index_t begin, index_t end) {
+        auto ab = detail::array(a + begin, end - begin);
+        ab = m * ab + (T(1) - m) * detail::array(p + begin, end - begin);
+      });
+    }
+    const auto every = common_.ema_overwrite_frequency;
+    if (every && (iterations_ + 1) % *every == 0) finalize_variable_values();
+  }
   /// p -= p * rate (rate = weight_decay * lr).
   static void decay_weights(Tensor<T>& value, T rate) {
     T* const p = value.data();
@@ -283,6 +334,7 @@ class Optimizer {
   CommonOptimizerOptions common_;
   std::vector<Variable<T>> parameters_;
   std::vector<Shape> shapes_;
+  std::vector<Tensor<T>> averages_;  // use_ema: one per parameter; empty tensors otherwise
   std::int64_t iterations_ = 0;
   bool built_ = false;
 };
@@ -326,6 +378,7 @@ class OptimizerWithOptions : public Optimizer<T> {
     std::vector<std::pair<std::string, Tensor<T>>> out;
     for (auto [name, tensor] : Self::slots(state_.at(i)))
       if (tensor->size() > 0) out.emplace_back(name, *tensor);
+    if (this->use_ema()) out.emplace_back("average", this->average(i));
     return out;
   }
   /// The options, with the current learning rate.
@@ -341,7 +394,8 @@ class OptimizerWithOptions : public Optimizer<T> {
   OptimizerWithOptions(std::string who, const Options& options)
       : Optimizer<T>(
             std::move(who), options.learning_rate,
-            {options.weight_decay, options.clipnorm, options.clipvalue, options.global_clipnorm}),
+            {options.weight_decay, options.clipnorm, options.clipvalue, options.global_clipnorm,
+             options.use_ema, options.ema_momentum, options.ema_overwrite_frequency}),
         options_(options) {}
 
   void remap_state(const std::vector<std::size_t>& from) override {
@@ -366,6 +420,9 @@ class OptimizerWithOptions : public Optimizer<T> {
     f("clipnorm", o.clipnorm);
     f("clipvalue", o.clipvalue);
     f("global_clipnorm", o.global_clipnorm);
+    f("use_ema", o.use_ema);
+    f("ema_momentum", o.ema_momentum);
+    f("ema_overwrite_frequency", o.ema_overwrite_frequency);
   }
 };
 
