@@ -249,6 +249,41 @@ TEST(Sequential, LayerFrozenBetweenCompileAndTheFirstFitIsNeverTrained) {
   EXPECT_EQ(model.layers()[1]->weights()[0].variable.value().to_vector(), kernel.to_vector());
 }
 
+TEST(Sequential, UseEmaLeavesTheMovingAverageOfTheWeightsAfterFit) {
+  // Keras 3: with use_ema the optimizer keeps an average of each weight and fit ends by
+  // overwriting the weights with it; the averages are saved with the model like other state.
+  const auto [x, y] = rings(64, 15);
+  auto run = [&](bool use_ema) {
+    Sequential<float> model({.seed = 8});
+    model.add(Dense(4, {.activation = "tanh", .input_shape = {2}}));
+    model.add(Dense(1, {.activation = "sigmoid"}));
+    model.compile(Adam({.learning_rate = 0.05, .use_ema = use_ema, .ema_momentum = 0.9}),
+                  "binary_crossentropy");
+    model.fit(x, y, {.epochs = 3, .batch_size = 16, .verbose = 0, .seed = 9});
+    if (use_ema) {
+      Optimizer<float>& opt = model.optimizer();
+      EXPECT_EQ(opt.parameters().size(), 4u);
+      for (std::size_t i = 0; i < opt.parameters().size(); ++i) {
+        const auto state = opt.state_tensors(i);
+        EXPECT_EQ(state.back().first, "average");
+        EXPECT_EQ(state.back().second.to_vector(), opt.parameters()[i].value().to_vector());
+      }
+      const std::string path = ::testing::TempDir() + "sequential_ema.safetensors";
+      model.save(path);
+      const auto loaded = load_model<float>(path);
+      EXPECT_TRUE(loaded->optimizer().use_ema());
+      const auto state = loaded->optimizer().state_tensors(0);
+      EXPECT_EQ(state.back().first, "average");
+      EXPECT_EQ(state.back().second.to_vector(), opt.state_tensors(0).back().second.to_vector());
+    }
+    return model.get_weights();
+  };
+  const auto plain = run(false);
+  const auto averaged = run(true);
+  ASSERT_EQ(plain.size(), averaged.size());
+  EXPECT_NE(plain[0].to_vector(), averaged[0].to_vector());
+}
+
 /// A model that is not a plain stack: a residual block whose layers the model owns.
 class Residual : public Model<float> {
  public:
