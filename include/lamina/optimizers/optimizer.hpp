@@ -56,8 +56,9 @@ struct CommonOptimizerOptions {
 /// `keras.optimizers.Optimizer`.
 ///
 /// Contract. The base holds the parameter list, the learning rate, the iteration count, the
-/// gradient clipping and weight decay options; at each step it clips the gradients, applies the
-/// weight decay and calls the subclass once per parameter. A subclass:
+/// options of CommonOptimizerOptions and the moving averages of use_ema; at each step it clips
+/// the gradients, applies the weight decay, calls the subclass once per parameter and updates
+/// the moving averages. A subclass:
 ///  - keeps one state struct per parameter in a vector indexed like parameters() (never keyed by
 ///    data pointers; detail::OptimizerWithOptions below holds it for the built-in optimizers) and
 ///    rearranges it in `remap_state(from)`: parameters() already holds the new list there, and
@@ -82,7 +83,7 @@ class Optimizer {
 
   /// Keras name: "sgd", "adam", "rmsprop", ...
   virtual std::string name() const = 0;
-  /// Keras class name: "SGD", "Adam", "RMSprop".
+  /// Keras class name: "SGD", "Adam", "RMSprop", "AdamW", ...
   const std::string& class_name() const { return who_; }
   /// The hyperparameters with the current learning rate (Keras's get_config), from which the
   /// class's from_config makes the same optimizer: {"learning_rate": 0.001, "beta_1": 0.9, ...}.
