@@ -25,7 +25,13 @@
 #include "lamina/metrics/metrics.hpp"
 #include "lamina/models/saving.hpp"
 #include "lamina/models/sequential.hpp"
+#include "lamina/optimizers/adadelta.hpp"
+#include "lamina/optimizers/adagrad.hpp"
 #include "lamina/optimizers/adam.hpp"
+#include "lamina/optimizers/adamax.hpp"
+#include "lamina/optimizers/adamw.hpp"
+#include "lamina/optimizers/lion.hpp"
+#include "lamina/optimizers/nadam.hpp"
 #include "lamina/optimizers/rmsprop.hpp"
 #include "lamina/optimizers/sgd.hpp"
 
@@ -43,7 +49,8 @@
   X(CosineSimilarity) X(KLDivergence) X(Poisson) X(Hinge) X(BinaryCrossentropy)                \
   X(CategoricalCrossentropy) X(SparseCategoricalCrossentropy)                                  \
   /* optimizers */                                                                             \
-  X(Optimizer) X(Adam) X(RMSprop) X(SGD)                                                       \
+  X(Optimizer) X(Adadelta) X(Adagrad) X(Adam) X(Adamax) X(AdamW) X(Lion) X(Nadam) X(RMSprop)   \
+  X(SGD)                                                                                       \
   /* metrics */                                                                                \
   X(Metric) X(MeanMetric) X(Accuracy) X(BinaryAccuracy) X(CategoricalAccuracy)                 \
   X(SparseCategoricalAccuracy) X(TopKAccuracy) X(TopKCategoricalAccuracy)                      \

@@ -34,7 +34,13 @@
 #include "lamina/ops/softmax.hpp"
 #include "lamina/ops/spatial.hpp"
 
+#include "lamina/optimizers/adadelta.hpp"
+#include "lamina/optimizers/adagrad.hpp"
 #include "lamina/optimizers/adam.hpp"
+#include "lamina/optimizers/adamax.hpp"
+#include "lamina/optimizers/adamw.hpp"
+#include "lamina/optimizers/lion.hpp"
+#include "lamina/optimizers/nadam.hpp"
 #include "lamina/optimizers/optimizer.hpp"
 #include "lamina/optimizers/registry.hpp"
 #include "lamina/optimizers/rmsprop.hpp"

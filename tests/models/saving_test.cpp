@@ -121,7 +121,8 @@ TYPED_TEST(SavingTest, ResumedTrainingMatchesAnUninterruptedRun) {
   const Tensor<T> x = inputs<T>({20, 6, 6, 2}, 2);
   const Tensor<T> y = labels<T>(20, 5);
   const FitOptions<T> options{.epochs = 4, .batch_size = 6, .verbose = 0, .seed = 11};
-  for (const char* optimizer : {"adam", "rmsprop", "sgd"}) {
+  for (const char* optimizer :
+       {"adam", "rmsprop", "sgd", "adamw", "nadam", "adagrad", "adadelta", "adamax", "lion"}) {
     SCOPED_TRACE(optimizer);
     Sequential<T> straight = every_layer_model<T>(5);
     straight.compile(optimizer, "sparse_categorical_crossentropy");

@@ -44,11 +44,46 @@ TEST(Registry, UnknownNameListsTheValidOnes) {
     make_optimizer<float>("foo");
     ADD_FAILURE() << "expected ValueError";
   } catch (const ValueError& e) {
-    EXPECT_STREQ(e.what(), "unknown optimizer 'foo'; valid names: adam, rmsprop, sgd");
+    EXPECT_STREQ(e.what(),
+                 "unknown optimizer 'foo'; valid names: adadelta, adagrad, adam, adamax, adamw, "
+                 "lion, nadam, rmsprop, sgd");
   }
   expect_error<ValueError>([] { make_optimizer<double>(""); }, {"unknown optimizer ''"});
-  expect_error<ValueError>([] { make_optimizer<double>("adamw"); },
-                           {"'adamw'", "adam, rmsprop, sgd"});
+  expect_error<ValueError>([] { make_optimizer<double>("adamww"); },
+                           {"'adamww'", "adamw, lion, nadam"});
+}
+
+TYPED_TEST(RegistryTyped, MakesTheKeras3OptimizersByNameAndFromConfig) {
+  using T = TypeParam;
+  const std::pair<const char*, const char*> names[] = {
+      {"adamw", "AdamW"},       {"nadam", "Nadam"},   {"adagrad", "Adagrad"},
+      {"adadelta", "Adadelta"}, {"adamax", "Adamax"}, {"lion", "Lion"}};
+  for (const auto& [name, class_name] : names) {
+    auto opt = make_optimizer<T>(name);
+    EXPECT_EQ(opt->name(), name);
+    EXPECT_EQ(opt->class_name(), class_name);
+    EXPECT_EQ(make_optimizer<T>(class_name)->name(), name);  // case-insensitive
+    auto back = optimizer_from_config<T>(class_name, opt->get_config());
+    EXPECT_EQ(back->class_name(), class_name);
+    EXPECT_EQ(back->get_config(), opt->get_config()) << name;
+  }
+  EXPECT_EQ(make_optimizer<T>("adamw")->weight_decay(), 0.004);
+  EXPECT_EQ(make_optimizer<T>("lion")->get_config().at("beta_2"), 0.99);
+  EXPECT_EQ(make_optimizer<T>("adadelta")->get_config().at("rho"), 0.95);
+  EXPECT_EQ(make_optimizer<T>("adagrad")->get_config().at("initial_accumulator_value"), 0.1);
+}
+
+TEST(Registry, FromConfigNamesABadOption) {
+  expect_error<ValueError>(
+      [] {
+        optimizer_from_config<float>("Lion", Json{{"beta_1", 0.0}});
+      },
+      {"Lion", "beta_1"});
+  expect_error<ValueError>(
+      [] {
+        optimizer_from_config<float>("Adagrad", Json{{"rho", 0.5}});
+      },
+      {"Adagrad", "rho"});
 }
 
 }  // namespace

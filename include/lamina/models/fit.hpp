@@ -186,6 +186,8 @@ History Model<T>::run_fit(const ModelInput<T>& x, const Tensor<T>* y, FitOptions
     if (completed) epoch_ = epoch + 1;
     callbacks.call(&Callback<T>::on_epoch_end, epoch, logs);
   }
+  // Keras 3: with use_ema the weights become their moving averages when a fit that ran ends.
+  if (optimizer_ && options.initial_epoch < options.epochs) optimizer_->finalize_variable_values();
   callbacks.call(&Callback<T>::on_train_end, logs);
   return history;
 }

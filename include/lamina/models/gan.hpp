@@ -189,11 +189,10 @@ class GAN : public Model<T> {
     check<ShapeError>(sample == sample_shape_, "GAN: the generator makes samples ",
                       batch_shape_str(sample_shape_), " but the data has samples ",
                       batch_shape_str(sample));
-    if (!optimizers_built_) {
-      d_optimizer_->build(discriminator_->trainable_variables());
-      g_optimizer_->build(generator_->trainable_variables());
-      optimizers_built_ = true;
-    }
+    // As Model::prepare: the variables trainable now, keeping known ones' state.
+    d_optimizer_->set_parameters(discriminator_->trainable_variables());
+    g_optimizer_->set_parameters(generator_->trainable_variables());
+    optimizers_built_ = true;
     latent_gen_.seed(this->fit_seed() ^ 0x6A09E667F3BCC909ULL);
   }
   /// fit's step: one D and one G update (step_on), and the epoch's running means of d_loss,

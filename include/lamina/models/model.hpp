@@ -437,14 +437,16 @@ class Model {
     loss_sum_ = loss_count_ = 0;
     for (auto& m : metrics_) m->reset();
   }
-  /// Builds the model for samples like x ([samples, ...]) and hands the parameters to the
-  /// optimizer; a model with its own optimizers (GAN) overrides it.
+  /// Builds the model for samples like x ([samples, ...]) and hands the current trainable
+  /// variables to the optimizer (Optimizer::set_parameters); a model with its own optimizers
+  /// (GAN) overrides it.
   virtual void prepare(const Shape& x) {
     if (!built() || !build_input_shape_) build(Shape(std::vector<index_t>(x.begin() + 1, x.end())));
-    if (!optimizer_built_) {
-      optimizer_->build(trainable_variables());
-      optimizer_built_ = true;
-    }
+    // The variables trainable now: a layer added since the last fit is trained from this fit
+    // on (its optimizer state starts at zero) and a layer made non-trainable is left alone;
+    // the state of the others and the iteration count carry over.
+    optimizer_->set_parameters(trainable_variables());
+    optimizer_built_ = true;
   }
   /// Where the running training step is, for its error messages.
   const detail::StepPlace& step_place() const { return place_; }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,10 +24,20 @@ struct RMSpropOptions {
   /// Divide by an estimate of the gradient's variance (mean square minus squared mean) instead
   /// of its uncentered second moment.
   bool centered = false;
+  /// Decoupled weight decay: p -= p * weight_decay * lr before each update; unset or >= 0.
+  std::optional<double> weight_decay = std::nullopt;
   /// When set (> 0), each gradient g is scaled by clipnorm / max(||g||_2, clipnorm).
   std::optional<double> clipnorm = std::nullopt;
   /// When set (> 0), each gradient is clipped elementwise to [-clipvalue, clipvalue].
   std::optional<double> clipvalue = std::nullopt;
+  /// When set (> 0), all gradients of a step are scaled by c / max(||all of them||_2, c).
+  std::optional<double> global_clipnorm = std::nullopt;
+  /// Keep a moving average of the weights and overwrite the weights with it when fit ends.
+  bool use_ema = false;
+  /// Decay of that moving average, in [0, 1].
+  double ema_momentum = 0.99;
+  /// When set (> 0), also overwrite the weights with their averages every this many steps.
+  std::optional<std::int64_t> ema_overwrite_frequency = std::nullopt;
 };
 
 /// Per-parameter state of RMSprop, each shaped like the parameter: the mean square, the momentum
@@ -77,14 +88,13 @@ class RMSprop
   }
 
  protected:
-  void reset_state(std::size_t n) override {
-    this->state_.assign(n, State{});
-    for (std::size_t i = 0; i < n; ++i) {
-      State& s = this->state_[i];
-      s.velocity = this->zeros_like_parameter(i);
-      if (this->options_.momentum > 0) s.momentum = this->zeros_like_parameter(i);
-      if (this->options_.centered) s.average_gradient = this->zeros_like_parameter(i);
-    }
+  friend Base;
+  State make_state(std::size_t i) const {
+    State s;
+    s.velocity = this->zeros_like_parameter(i);
+    if (this->options_.momentum > 0) s.momentum = this->zeros_like_parameter(i);
+    if (this->options_.centered) s.average_gradient = this->zeros_like_parameter(i);
+    return s;
   }
 
   void update(std::size_t i, Tensor<T>& value, const Tensor<T>& grad) override {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,10 +18,20 @@ struct SGDOptions {
   double momentum = 0.0;
   /// Nesterov momentum (ignored when momentum is 0, as in Keras).
   bool nesterov = false;
+  /// Decoupled weight decay: p -= p * weight_decay * lr before each update; unset or >= 0.
+  std::optional<double> weight_decay = std::nullopt;
   /// When set (> 0), each gradient g is scaled by clipnorm / max(||g||_2, clipnorm).
   std::optional<double> clipnorm = std::nullopt;
   /// When set (> 0), each gradient is clipped elementwise to [-clipvalue, clipvalue].
   std::optional<double> clipvalue = std::nullopt;
+  /// When set (> 0), all gradients of a step are scaled by c / max(||all of them||_2, c).
+  std::optional<double> global_clipnorm = std::nullopt;
+  /// Keep a moving average of the weights and overwrite the weights with it when fit ends.
+  bool use_ema = false;
+  /// Decay of that moving average, in [0, 1].
+  double ema_momentum = 0.99;
+  /// When set (> 0), also overwrite the weights with their averages every this many steps.
+  std::optional<std::int64_t> ema_overwrite_frequency = std::nullopt;
 };
 
 /// Per-parameter state of SGD: the velocity (empty when momentum is 0), shaped like the parameter.
@@ -61,10 +72,11 @@ class SGD : public detail::OptimizerWithOptions<T, SGD<T>, SGDOptions, SGDState<
   }
 
  protected:
-  void reset_state(std::size_t n) override {
-    this->state_.assign(n, State{});
-    if (this->options_.momentum == 0) return;
-    for (std::size_t i = 0; i < n; ++i) this->state_[i].velocity = this->zeros_like_parameter(i);
+  friend Base;
+  State make_state(std::size_t i) const {
+    State s;
+    if (this->options_.momentum != 0) s.velocity = this->zeros_like_parameter(i);
+    return s;
   }
 
   void update(std::size_t i, Tensor<T>& value, const Tensor<T>& grad) override {

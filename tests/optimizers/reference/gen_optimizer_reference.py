@@ -116,6 +116,88 @@ def keras_rmsprop(lr, rho, momentum, epsilon, centered):
     return update, state
 
 
+# ---- Keras 3 forms of the optimizers added for issue 14, written from keras/src/optimizers/*.py.
+# `lr_at(t)` is the learning rate of step t (t = 1, 2, ...); a number means a constant rate.
+
+def rate(lr, t):
+    return lr(t) if callable(lr) else lr
+
+
+def keras_decayed(update, lr, weight_decay):
+    """Keras 3's base-optimizer weight decay, p -= p * wd * lr, applied before `update`."""
+    def decayed(p, g, s, t):
+        return update(p - p * weight_decay * rate(lr, t), g, s, t)
+
+    return decayed
+
+
+def keras_nadam(lr, beta_1, beta_2, epsilon):
+    def u(t):
+        return beta_1 * (1.0 - 0.5 * 0.96**t)
+
+    def update(p, g, s, t):
+        u_product = 1.0
+        for k in range(1, t + 1):
+            u_product *= u(k)
+        s["m"] = s["m"] + (g - s["m"]) * (1 - beta_1)
+        s["v"] = s["v"] + (g * g - s["v"]) * (1 - beta_2)
+        m_hat = u(t + 1) * s["m"] / (1 - u_product * u(t + 1)) + (1 - u(t)) * g / (1 - u_product)
+        v_hat = s["v"] / (1 - beta_2**t)
+        return p - m_hat * lr / (v_hat.sqrt() + epsilon)
+
+    return update, lambda p: {"m": torch.zeros_like(p), "v": torch.zeros_like(p)}
+
+
+def keras_adagrad(lr, initial_accumulator_value, epsilon):
+    def update(p, g, s, t):
+        s["a"] = s["a"] + g * g
+        return p - rate(lr, t) * g / (s["a"] + epsilon).sqrt()
+
+    return update, lambda p: {"a": torch.full_like(p, initial_accumulator_value)}
+
+
+def keras_adadelta(lr, rho, epsilon):
+    def update(p, g, s, t):
+        s["g2"] = rho * s["g2"] + (1 - rho) * g * g
+        delta = -(s["dx2"] + epsilon).sqrt() * g / (s["g2"] + epsilon).sqrt()
+        s["dx2"] = rho * s["dx2"] + (1 - rho) * delta * delta
+        return p + lr * delta
+
+    return update, lambda p: {"g2": torch.zeros_like(p), "dx2": torch.zeros_like(p)}
+
+
+def keras_adamax(lr, beta_1, beta_2, epsilon):
+    def update(p, g, s, t):
+        s["m"] = s["m"] + (g - s["m"]) * (1 - beta_1)
+        s["u"] = torch.maximum(beta_2 * s["u"], g.abs())
+        return p - lr * s["m"] / ((1 - beta_1**t) * (s["u"] + epsilon))
+
+    return update, lambda p: {"m": torch.zeros_like(p), "u": torch.zeros_like(p)}
+
+
+def keras_lion(lr, beta_1, beta_2):
+    def update(p, g, s, t):
+        p = p - rate(lr, t) * torch.sign(s["m"] * beta_1 + g * (1 - beta_1))
+        s["m"] = s["m"] * beta_2 + g * (1 - beta_2)
+        return p
+
+    return update, lambda p: {"m": torch.zeros_like(p)}
+
+
+def run_keras_sgd_global_clipnorm(lr, clip):
+    """SGD with Keras 3's global_clipnorm: every gradient times clip / max(global norm, clip)."""
+    params = [W0.clone(), B0.clone()]
+    ws, bs = [], []
+    for _ in range(STEPS):
+        grads = gradients(*params)
+        norm = sum((g * g).sum() for g in grads).sqrt()
+        scale = clip / torch.maximum(norm, torch.tensor(clip))
+        params = [p - lr * g * scale for p, g in zip(params, grads)]
+        ws.append(params[0].clone())
+        bs.append(params[1].clone())
+    return torch.stack(ws), torch.stack(bs)
+
+
 def max_diff(a, b):
     return max((a[0] - b[0]).abs().max().item(), (a[1] - b[1]).abs().max().item())
 
@@ -163,6 +245,59 @@ def main():
     cases["rmsprop_torch_eps1e-7"] = run_torch(lambda p: optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-7))
     gaps["gap/rmsprop_torch_eps1e-7_vs_keras"] = max_diff(cases["rmsprop_torch_eps1e-7"],
                                                           cases["rmsprop_keras"])
+
+    # ---- Issue 14's optimizers. Where torch.optim has the same rule the reference is torch.optim
+    # (checked against the Keras form, the gap printed and stored); where the two differ in
+    # epsilon's placement, torch.optim runs with eps = 0 and the Keras form with Keras's epsilon
+    # is written out above with torch arithmetic.
+    # AdamW: torch decays p *= 1 - lr wd before its Adam step, as Keras 3's base optimizer does.
+    cases["adamw_eps0"] = run_torch(lambda p: optim.AdamW(p, lr=0.1, eps=0.0, weight_decay=0.1))
+    adam_update, adam_state = keras_adam(0.1, 0.9, 0.999, 0.0, False)
+    gaps["gap/adamw_eps0_torch_vs_keras"] = max_diff(
+        cases["adamw_eps0"], run_manual(keras_decayed(adam_update, 0.1, 0.1), adam_state))
+    adam_update, adam_state = keras_adam(0.1, 0.9, 0.999, 1e-7, False)
+    cases["adamw_keras"] = run_manual(keras_decayed(adam_update, 0.1, 0.1), adam_state)
+    # Nadam: torch.optim.NAdam with momentum_decay = 1 has Keras's schedule u_t = b1 (1 - 0.5 0.96^t)
+    # and Keras's epsilon placement, but PyTorch 1.13 multiplies mu_t into the product twice
+    # (mu_product_next = mu_product * mu * mu_next, where Keras has U_t * u_{t+1}), so the
+    # reference is the Keras form; the gap to torch is stored to show the two are not the same.
+    cases["nadam_keras"] = run_manual(*keras_nadam(0.1, 0.9, 0.999, 1e-7))
+    gaps["gap/nadam_torch_vs_keras"] = max_diff(
+        run_torch(lambda p: optim.NAdam(p, lr=0.1, eps=1e-7, momentum_decay=1.0)),
+        cases["nadam_keras"])
+    # Adagrad: torch adds eps outside the square root, Keras inside.
+    cases["adagrad_eps0"] = run_torch(
+        lambda p: optim.Adagrad(p, lr=0.1, initial_accumulator_value=0.1, eps=0.0))
+    gaps["gap/adagrad_eps0_torch_vs_keras"] = max_diff(
+        cases["adagrad_eps0"], run_manual(*keras_adagrad(0.1, 0.1, 0.0)))
+    cases["adagrad_keras"] = run_manual(*keras_adagrad(0.1, 0.1, 1e-7))
+    # Adadelta: the same rule in both (epsilon inside both square roots).
+    cases["adadelta"] = run_torch(lambda p: optim.Adadelta(p, lr=0.5, rho=0.9, eps=1e-6))
+    gaps["gap/adadelta_torch_vs_keras"] = max_diff(cases["adadelta"],
+                                                   run_manual(*keras_adadelta(0.5, 0.9, 1e-6)))
+    # Adamax: torch adds eps to |g| inside the max, Keras to u in the denominator.
+    cases["adamax_eps0"] = run_torch(lambda p: optim.Adamax(p, lr=0.1, eps=0.0))
+    gaps["gap/adamax_eps0_torch_vs_keras"] = max_diff(
+        cases["adamax_eps0"], run_manual(*keras_adamax(0.1, 0.9, 0.999, 0.0)))
+    cases["adamax_keras"] = run_manual(*keras_adamax(0.1, 0.9, 0.999, 1e-7))
+    # Lion: not in PyTorch 1.13; the Keras form only.
+    cases["lion"] = run_manual(*keras_lion(0.01, 0.9, 0.99))
+    # A learning-rate schedule drives the new optimizers too: Keras's
+    # ExponentialDecay(0.01, decay_steps=3, decay_rate=0.5) is 0.01 * 0.5^((t - 1) / 3) at step t.
+    cases["lion_exponential_decay"] = run_manual(
+        *keras_lion(lambda t: 0.01 * 0.5 ** ((t - 1) / 3), 0.9, 0.99))
+    # Weight decay in the base optimizer: for plain SGD torch's coupled L2 term,
+    # p -= lr (g + wd p), is exactly Keras's decoupled p -= p wd lr; p -= lr g.
+    cases["sgd_weight_decay"] = run_torch(lambda p: optim.SGD(p, lr=0.1, weight_decay=0.5))
+    sgd_update, sgd_state = keras_sgd(0.1, 0.0, False)
+    gaps["gap/sgd_weight_decay_torch_vs_keras"] = max_diff(
+        cases["sgd_weight_decay"], run_manual(keras_decayed(sgd_update, 0.1, 0.5), sgd_state))
+    # ... and with Adagrad (no torch equivalent: torch's Adagrad weight_decay is an L2 term).
+    adagrad_update, adagrad_state = keras_adagrad(0.1, 0.1, 1e-7)
+    cases["adagrad_weight_decay_keras"] = run_manual(keras_decayed(adagrad_update, 0.1, 0.5),
+                                                     adagrad_state)
+    # global_clipnorm (torch's clip_grad_norm_ adds 1e-6 to the norm, so the Keras form).
+    cases["sgd_global_clipnorm"] = run_keras_sgd_global_clipnorm(0.1, 0.1)
 
     def line(name, t):
         t = t.detach()
