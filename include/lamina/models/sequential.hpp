@@ -30,7 +30,9 @@ struct SequentialEntry {
   template <class L>
   requires std::derived_from<L, Layer<T>> SequentialEntry(L l)  // NOLINT: implicit
       : layer(std::make_shared<L>(std::move(l))) {}
-  SequentialEntry(std::shared_ptr<Layer<T>> l) : layer(std::move(l)) {}  // NOLINT: implicit
+  template <class L>
+  requires std::derived_from<L, Layer<T>> SequentialEntry(std::shared_ptr<L> l)  // NOLINT
+      : layer(std::move(l)) {}
   std::shared_ptr<Layer<T>> layer;
 };
 
