@@ -55,8 +55,8 @@ void save_samples(const std::string& path, const Tensor<float>& samples) {
 lamina::Sequential<float> make_generator(std::uint64_t seed) {
   using namespace lamina;
   return Sequential<float>(
-      {Dense(7 * 7 * 128, {.use_bias = false, .input_shape = {kLatentDim}}),
-       BatchNormalization(), LeakyReLU({.negative_slope = 0.2}), Reshape({7, 7, 128}),
+      {Dense(7 * 7 * 128, {.use_bias = false, .input_shape = {kLatentDim}}), BatchNormalization(),
+       LeakyReLU({.negative_slope = 0.2}), Reshape({7, 7, 128}),
        Conv2DTranspose(64, 4, {.strides = 2, .padding = "same", .use_bias = false}),
        BatchNormalization(), LeakyReLU({.negative_slope = 0.2}),
        Conv2DTranspose(1, 4, {.strides = 2, .padding = "same", .activation = "tanh"})},
@@ -67,11 +67,12 @@ lamina::Sequential<float> make_discriminator(std::uint64_t seed) {
   using namespace lamina;
   return Sequential<float>(
       {Conv2D(64, 4,
-              {.strides = 2, .padding = "same", .activation = "leaky_relu",
+              {.strides = 2,
+               .padding = "same",
+               .activation = "leaky_relu",
                .input_shape = {28, 28, 1}}),
-       Conv2D(128, 4, {.strides = 2, .padding = "same", .use_bias = false}),
-       BatchNormalization(), LeakyReLU({.negative_slope = 0.2}), Flatten(),
-       Dense(1, {.activation = "sigmoid"})},
+       Conv2D(128, 4, {.strides = 2, .padding = "same", .use_bias = false}), BatchNormalization(),
+       LeakyReLU({.negative_slope = 0.2}), Flatten(), Dense(1, {.activation = "sigmoid"})},
       {.name = "discriminator", .seed = seed});
 }
 

@@ -223,9 +223,9 @@ TEST(Conv2DSpellings, AnIntegerMeansASquareWindowAsInKeras) {
   EXPECT_EQ(rebuilt->kernel().shape(), (Shape{5, 5, 16, 32}));
   EXPECT_EQ(rebuilt->output_shape(), (Shape{28, 28, 32}));
   config["kernel_size"] = "five";
-  expect_error<ValueError>([&] { Conv2D<float>::from_config(config); },
-                           {"Conv2D config", "kernel_size", "an integer or a list of two integers",
-                            "\"five\""});
+  expect_error<ValueError>(
+      [&] { Conv2D<float>::from_config(config); },
+      {"Conv2D config", "kernel_size", "an integer or a list of two integers", "\"five\""});
 
   MaxPooling2D<float> pool(3, {.strides = 1});
   pool.build({5, 5, 2});

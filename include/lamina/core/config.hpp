@@ -35,7 +35,8 @@ class ConfigReader {
   bool has(const char* key) const { return config_.contains(key); }
 
   /// The required option `key`, as V: bool, std::string, index_t (and other integers), double,
-  /// Shape (sizes >= 0), Size2 or std::array<index_t, 2> (an integer n is [n, n]), std::optional<V> (JSON null is nullopt), Json.
+  /// Shape (sizes >= 0), Size2 or std::array<index_t, 2> (an integer n is [n, n]), std::optional<V>
+  /// (JSON null is nullopt), Json.
   template <class V>
   V get(const char* key) {
     const auto it = config_.find(key);

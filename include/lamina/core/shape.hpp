@@ -29,7 +29,8 @@ struct Size2 : std::array<index_t, 2> {
       : std::array<index_t, 2>(sizes) {}
   /// A fractional size is a mistake, not a truncation.
   template <class F>
-  requires std::is_floating_point_v<F> Size2(F) = delete;
+  requires std::is_floating_point_v<F> Size2(F)
+  = delete;
 };
 
 /// The sizes of a tensor's axes, outermost first. Rank 0 is a scalar with one element.

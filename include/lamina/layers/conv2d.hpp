@@ -53,8 +53,7 @@ class ConvLayer2D : public Layer<T> {
 
  protected:
   /// Validates the options; `type` names the layer class in errors.
-  ConvLayer2D(const char* type, index_t filters, Size2 kernel_size,
-              Conv2DLayerOptions options)
+  ConvLayer2D(const char* type, index_t filters, Size2 kernel_size, Conv2DLayerOptions options)
       : Layer<T>(options.name, options.input_shape),
         filters_(filters),
         kernel_size_(kernel_size),

@@ -21,8 +21,7 @@ using Conv2DTransposeLayerOptions = Conv2DLayerOptions;
 template <class T = float>
 class Conv2DTranspose : public detail::ConvLayer2D<T> {
  public:
-  Conv2DTranspose(index_t filters, Size2 kernel_size,
-                  Conv2DTransposeLayerOptions options = {})
+  Conv2DTranspose(index_t filters, Size2 kernel_size, Conv2DTransposeLayerOptions options = {})
       : detail::ConvLayer2D<T>("Conv2DTranspose", filters, kernel_size, std::move(options)) {}
 
   std::string type() const override { return "Conv2DTranspose"; }

@@ -107,8 +107,7 @@ class MaxPooling2D : public detail::Pooling2D<T> {
 template <class T = float>
 class AveragePooling2D : public detail::Pooling2D<T> {
  public:
-  explicit AveragePooling2D(Size2 pool_size = {2, 2},
-                            Pooling2DOptions options = {})
+  explicit AveragePooling2D(Size2 pool_size = {2, 2}, Pooling2DOptions options = {})
       : detail::Pooling2D<T>("AveragePooling2D", pool_size, std::move(options)) {}
   std::string type() const override { return "AveragePooling2D"; }
   /// The layer get_config() describes.

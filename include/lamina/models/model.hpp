@@ -133,8 +133,8 @@ class Model {
       if (p == path) return *layer;
       valid += (valid.empty() ? "" : ", ") + p;
     }
-    throw ValueError(name_ + ": get_layer: no layer named '" + path + "'; layers: " +
-                     (valid.empty() ? "none" : valid));
+    throw ValueError(name_ + ": get_layer: no layer named '" + path +
+                     "'; layers: " + (valid.empty() ? "none" : valid));
   }
   /// The number of scalars in all weights, trainable or not (Keras's model.count_params()).
   index_t count_params() const {
