@@ -10,7 +10,8 @@ Used by compare_pytorch.py (each case is a zero-argument step function, built on
 script for the peak-RSS measurement of one training epoch of the tutorial CNN on Fashion-MNIST:
 
     /usr/bin/python3 benchmarks/pytorch_models.py cnn-epoch --threads 2 \
-        [--data /usr/share/datasets/fashion-mnist] [--epochs 1] [--batch-size 32]
+        [--data /usr/share/datasets/fashion-mnist] [--epochs 1] [--batch-size 32] \
+        [--model cnn|lstm|bilstm]
 
 Runs under Debian's /usr/bin/python3 with python3-torch (1.13).
 """
@@ -280,14 +281,43 @@ def load_fashion_mnist(directory):
             *part("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"))
 
 
+class LstmClassifier(nn.Module):
+    """The `lstm` example's network: LSTM(128) over the 28 rows of an image [b, 1, 28, 28] ->
+    Dense(10) logits; bidirectional: Bidirectional(LSTM(64)), the two last outputs concatenated.
+    PyTorch's default initialisation (Keras's glorot/orthogonal/unit-forget-bias differ)."""
+
+    def __init__(self, bidirectional=False):
+        super().__init__()
+        units = 64 if bidirectional else 128
+        self.rnn = nn.LSTM(28, units, batch_first=True, bidirectional=bidirectional)
+        self.dense = nn.Linear(128, 10)
+        self.bidirectional = bidirectional
+
+    def forward(self, x):
+        out, _ = self.rnn(x.squeeze(1))
+        if self.bidirectional:  # the forward direction's last step, the backward one's first
+            half = out.shape[2] // 2
+            last = torch.cat([out[:, -1, :half], out[:, 0, half:]], dim=1)
+        else:
+            last = out[:, -1]
+        return self.dense(last)
+
+
+EPOCH_MODELS = {
+    "cnn": cnn,
+    "lstm": lambda: LstmClassifier(False),
+    "bilstm": lambda: LstmClassifier(True),
+}
+
+
 def cnn_epoch(args):
-    """Trains the tutorial CNN as lamina's `cnn` example does (shuffled batches, Adam,
+    """Trains a tutorial classifier (--model) as lamina's example does (shuffled batches, Adam,
     evaluation on the test set at batch 256) and prints times and the peak RSS."""
     torch.set_num_threads(args.threads)
     torch.manual_seed(SEED)
     start = time.perf_counter()
     x_train, y_train, x_test, y_test = load_fashion_mnist(args.data)
-    model, loss_fn = cnn(), nn.CrossEntropyLoss()
+    model, loss_fn = EPOCH_MODELS[args.model](), nn.CrossEntropyLoss()
     opt = adam(model.parameters())
     n = x_train.shape[0]
     for epoch in range(args.epochs):
@@ -323,6 +353,9 @@ def main(argv):
     epoch.add_argument("--threads", type=int, default=2)
     epoch.add_argument("--epochs", type=int, default=1)
     epoch.add_argument("--batch-size", type=int, default=32)
+    epoch.add_argument("--model", choices=sorted(EPOCH_MODELS), default="cnn",
+                       help="the cnn example's network, or the lstm example's (bilstm: with "
+                            "--bidirectional)")
     args = parser.parse_args(argv)
     if args.command == "cnn-epoch":
         cnn_epoch(args)
