@@ -15,13 +15,10 @@ using testing::expect_error;
 using testing::expect_tensor_near;
 using testing::expect_trajectory;
 using testing::give_grad;
+using testing::kTrajectoryTol;
 using testing::reference_values;
 
 using Scalars = ::testing::Types<float, double>;
-
-/// Trajectory tolerance: the references are float64; float carries ~1e-7 relative rounding.
-template <class T>
-constexpr double kTol = std::is_same_v<T, double> ? 1e-12 : 1e-6;
 
 template <class T>
 class AdadeltaTyped : public ::testing::Test {};
@@ -45,7 +42,7 @@ TYPED_TEST(AdadeltaTyped, MatchesPyTorchAdadelta) {
   using T = TypeParam;
   // torch.optim.Adadelta is Keras's rule (epsilon inside both square roots) exactly.
   Adadelta<T> opt({.learning_rate = 0.5, .rho = 0.9, .epsilon = 1e-6});
-  expect_trajectory(opt, "adadelta", kTol<T>);
+  expect_trajectory(opt, "adadelta", kTrajectoryTol<T>);
 }
 
 TEST(Adadelta, ConvergesOnLeastSquares) {

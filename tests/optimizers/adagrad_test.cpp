@@ -15,13 +15,10 @@ using testing::expect_error;
 using testing::expect_tensor_near;
 using testing::expect_trajectory;
 using testing::give_grad;
+using testing::kTrajectoryTol;
 using testing::reference_values;
 
 using Scalars = ::testing::Types<float, double>;
-
-/// Trajectory tolerance: the references are float64; float carries ~1e-7 relative rounding.
-template <class T>
-constexpr double kTol = std::is_same_v<T, double> ? 1e-12 : 1e-6;
 
 template <class T>
 class AdagradTyped : public ::testing::Test {};
@@ -44,20 +41,20 @@ TYPED_TEST(AdagradTyped, OneStepByHand) {
 TYPED_TEST(AdagradTyped, MatchesPyTorchAdagradWithZeroEpsilon) {
   using T = TypeParam;
   Adagrad<T> opt({.learning_rate = 0.1, .epsilon = 0});
-  expect_trajectory(opt, "adagrad_eps0", kTol<T>);
+  expect_trajectory(opt, "adagrad_eps0", kTrajectoryTol<T>);
 }
 
 TYPED_TEST(AdagradTyped, MatchesKerasFormWithKerasEpsilon) {
   using T = TypeParam;
   // Keras adds epsilon inside the square root (torch outside): the Keras form from the generator.
   Adagrad<T> opt({.learning_rate = 0.1});
-  expect_trajectory(opt, "adagrad_keras", kTol<T>);
+  expect_trajectory(opt, "adagrad_keras", kTrajectoryTol<T>);
 }
 
 TYPED_TEST(AdagradTyped, DecoupledWeightDecay) {
   using T = TypeParam;
   Adagrad<T> opt({.learning_rate = 0.1, .weight_decay = 0.5});
-  expect_trajectory(opt, "adagrad_weight_decay_keras", kTol<T>);
+  expect_trajectory(opt, "adagrad_weight_decay_keras", kTrajectoryTol<T>);
 }
 
 TEST(Adagrad, ConvergesOnLeastSquares) {

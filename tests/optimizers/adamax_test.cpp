@@ -15,13 +15,10 @@ using testing::expect_error;
 using testing::expect_tensor_near;
 using testing::expect_trajectory;
 using testing::give_grad;
+using testing::kTrajectoryTol;
 using testing::reference_values;
 
 using Scalars = ::testing::Types<float, double>;
-
-/// Trajectory tolerance: the references are float64; float carries ~1e-7 relative rounding.
-template <class T>
-constexpr double kTol = std::is_same_v<T, double> ? 1e-12 : 1e-6;
 
 template <class T>
 class AdamaxTyped : public ::testing::Test {};
@@ -44,14 +41,14 @@ TYPED_TEST(AdamaxTyped, TwoStepsByHand) {
 TYPED_TEST(AdamaxTyped, MatchesPyTorchAdamaxWithZeroEpsilon) {
   using T = TypeParam;
   Adamax<T> opt({.learning_rate = 0.1, .epsilon = 0});
-  expect_trajectory(opt, "adamax_eps0", kTol<T>);
+  expect_trajectory(opt, "adamax_eps0", kTrajectoryTol<T>);
 }
 
 TYPED_TEST(AdamaxTyped, MatchesKerasFormWithKerasEpsilon) {
   using T = TypeParam;
   // Keras adds epsilon to u in the denominator, torch to |g| inside the max.
   Adamax<T> opt({.learning_rate = 0.1});
-  expect_trajectory(opt, "adamax_keras", kTol<T>);
+  expect_trajectory(opt, "adamax_keras", kTrajectoryTol<T>);
 }
 
 TEST(Adamax, ConvergesOnLeastSquares) {

@@ -15,13 +15,10 @@ using testing::expect_error;
 using testing::expect_tensor_near;
 using testing::expect_trajectory;
 using testing::give_grad;
+using testing::kTrajectoryTol;
 using testing::reference_values;
 
 using Scalars = ::testing::Types<float, double>;
-
-/// Trajectory tolerance: the references are float64; float carries ~1e-7 relative rounding.
-template <class T>
-constexpr double kTol = std::is_same_v<T, double> ? 1e-12 : 1e-6;
 
 template <class T>
 class AdamWTyped : public ::testing::Test {};
@@ -44,13 +41,13 @@ TYPED_TEST(AdamWTyped, MatchesPyTorchAdamWWithZeroEpsilon) {
   // torch.optim.AdamW decays p *= 1 - lr wd before its Adam step, as Keras 3 does; with eps = 0
   // its Adam step is Keras's too.
   AdamW<T> opt({.learning_rate = 0.1, .weight_decay = 0.1, .epsilon = 0});
-  expect_trajectory(opt, "adamw_eps0", kTol<T>);
+  expect_trajectory(opt, "adamw_eps0", kTrajectoryTol<T>);
 }
 
 TYPED_TEST(AdamWTyped, MatchesKerasFormWithKerasEpsilon) {
   using T = TypeParam;
   AdamW<T> opt({.learning_rate = 0.1, .weight_decay = 0.1});
-  expect_trajectory(opt, "adamw_keras", kTol<T>);
+  expect_trajectory(opt, "adamw_keras", kTrajectoryTol<T>);
 }
 
 TEST(AdamW, IsAdamWithWeightDecayAsInKeras) {

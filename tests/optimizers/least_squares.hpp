@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <lamina/lamina.hpp>
@@ -12,6 +13,11 @@
 /// Helpers shared by the optimizer tests: handing a parameter a chosen gradient, and the small
 /// least-squares problem whose PyTorch trajectories gen_optimizer_reference.py writes.
 namespace lamina::testing {
+
+/// Tolerance of a trajectory against its float64 reference: float carries ~1e-7 relative
+/// rounding.
+template <class T>
+inline constexpr double kTrajectoryTol = std::is_same_v<T, double> ? 1e-12 : 1e-6;
 
 /// Makes `p`'s gradient exactly `g` (through a backward pass of sum(p * g)).
 template <class T>

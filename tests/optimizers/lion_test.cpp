@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <type_traits>
-
 #include "optimizers/least_squares.hpp"
 #include "support/op_check.hpp"
 
@@ -15,13 +13,10 @@ using testing::expect_error;
 using testing::expect_tensor_near;
 using testing::expect_trajectory;
 using testing::give_grad;
+using testing::kTrajectoryTol;
 using testing::reference_values;
 
 using Scalars = ::testing::Types<float, double>;
-
-/// Trajectory tolerance: the references are float64; float carries ~1e-7 relative rounding.
-template <class T>
-constexpr double kTol = std::is_same_v<T, double> ? 1e-12 : 1e-6;
 
 template <class T>
 class LionTyped : public ::testing::Test {};
@@ -45,14 +40,14 @@ TYPED_TEST(LionTyped, MatchesKerasForm) {
   using T = TypeParam;
   // PyTorch 1.13 has no Lion: the reference is Keras's rule written out in the generator.
   Lion<T> opt({.learning_rate = 0.01});
-  expect_trajectory(opt, "lion", kTol<T>);
+  expect_trajectory(opt, "lion", kTrajectoryTol<T>);
 }
 
 TYPED_TEST(LionTyped, FollowsALearningRateSchedule) {
   using T = TypeParam;
   Lion<T> opt({.learning_rate = ExponentialDecay(
                    {.initial_learning_rate = 0.01, .decay_steps = 3, .decay_rate = 0.5})});
-  expect_trajectory(opt, "lion_exponential_decay", kTol<T>);
+  expect_trajectory(opt, "lion_exponential_decay", kTrajectoryTol<T>);
 }
 
 TEST(Lion, ConvergesOnLeastSquaresWithADecayingRate) {

@@ -15,13 +15,10 @@ using testing::expect_error;
 using testing::expect_tensor_near;
 using testing::expect_trajectory;
 using testing::give_grad;
+using testing::kTrajectoryTol;
 using testing::reference_values;
 
 using Scalars = ::testing::Types<float, double>;
-
-/// Trajectory tolerance: the references are float64; float carries ~1e-7 relative rounding.
-template <class T>
-constexpr double kTol = std::is_same_v<T, double> ? 1e-12 : 1e-6;
 
 template <class T>
 class NadamTyped : public ::testing::Test {};
@@ -47,7 +44,7 @@ TYPED_TEST(NadamTyped, MatchesKerasForm) {
   using T = TypeParam;
   // Keras's rule written out in the generator (PyTorch 1.13's NAdam differs, see the next test).
   Nadam<T> opt({.learning_rate = 0.1});
-  expect_trajectory(opt, "nadam_keras", kTol<T>);
+  expect_trajectory(opt, "nadam_keras", kTrajectoryTol<T>);
 }
 
 TEST(Nadam, PyTorchNAdamIsNotTheKerasRule) {
