@@ -43,7 +43,8 @@
   X(Conv2DTranspose) X(Dense) X(Dropout) X(ELU) X(Embedding) X(Flatten)                        \
   X(GlobalAveragePooling2D) X(GlobalMaxPooling2D) X(GRU) X(LSTM) X(LayerNormalization)         \
   X(LeakyReLU) X(MaxPooling2D) X(ReLU) X(Reshape) X(SimpleRNN) X(Softmax) X(UpSampling2D)      \
-  X(ZeroPadding2D)                                                                             \
+  X(ZeroPadding2D) X(InputLayer) X(Merge) X(Add) X(Subtract) X(Multiply) X(Average)            \
+  X(Maximum) X(Minimum) X(Concatenate)                                                         \
   /* losses */                                                                                 \
   X(Loss) X(LossFunctionWrapper) X(MeanSquaredError) X(MeanAbsoluteError) X(Huber) X(LogCosh)  \
   X(CosineSimilarity) X(KLDivergence) X(Poisson) X(Hinge) X(BinaryCrossentropy)                \
@@ -66,13 +67,13 @@
 /// The function templates compiled once, for scalar T; `prefix` is `extern` for declarations,
 /// empty for definitions (instantiate.hpp).
 #define LAMINA_EXTERN_FUNCTIONS(prefix, T)                                   \
-  prefix template Registry<LayerFactory<T>>& layer_registry<T>();            \
-  prefix template std::shared_ptr<Layer<T>> layer_from_spec<T>(const Json&); \
-  prefix template Registry<ModelFactory<T>>& model_registry<T>();            \
+  prefix template Registry<LayerFactory<T>>& layer_registry<T>();                              \
+  prefix template std::shared_ptr<Layer<T>> layer_from_spec<T>(const Json&);                   \
+  prefix template Registry<ModelFactory<T>>& model_registry<T>();                              \
   prefix template std::shared_ptr<Model<T>> model_from_spec<T>(const Json&);
 
 #define LAMINA_DETAIL_EXTERN_CLASS(name) \
-  extern template class name<float>;     \
+  extern template class name<float>;                                                           \
   extern template class name<double>;
 
 namespace lamina {

@@ -58,8 +58,10 @@
 #include "lamina/layers/global_pooling.hpp"
 #include "lamina/layers/gru.hpp"
 #include "lamina/layers/initializers.hpp"
+#include "lamina/layers/input_layer.hpp"
 #include "lamina/layers/layer.hpp"
 #include "lamina/layers/lstm.hpp"
+#include "lamina/layers/merge.hpp"
 #include "lamina/layers/normalization.hpp"
 #include "lamina/layers/pooling.hpp"
 #include "lamina/layers/recurrent.hpp"
@@ -91,6 +93,7 @@
 #include "lamina/io/safetensors.hpp"
 
 #include "lamina/models/autoencoder.hpp"
+#include "lamina/models/functional.hpp"
 #include "lamina/models/gan.hpp"
 #include "lamina/models/history.hpp"
 #include "lamina/models/model.hpp"

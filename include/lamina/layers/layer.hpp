@@ -89,6 +89,13 @@ inline void check_image_input(const std::string& label, const Shape& input_shape
 
 }  // namespace detail
 
+template <class T>
+class KerasTensor;  // models/functional.hpp
+namespace detail {
+template <class T>
+struct SymbolicCall;  // models/functional.hpp
+}  // namespace detail
+
 /// A weight of a layer: its name within the layer ("kernel", "bias") and whether it trains.
 template <class T>
 struct Weight {
@@ -108,7 +115,7 @@ struct Weight {
 /// report it through `output_activation()` and implement `forward_pre_activation`, so that
 /// losses can fuse softmax or sigmoid with cross-entropy as Keras does.
 template <class T>
-class Layer {
+class Layer : public std::enable_shared_from_this<Layer<T>> {
  public:
   virtual ~Layer() = default;
 
@@ -152,6 +159,24 @@ class Layer {
 
   /// Applies the layer to a batch x: [batch, ...input_shape]; builds it on the first call.
   Variable<T> operator()(const Variable<T>& x) { return forward(validated(x)); }
+  /// Applies the layer to several inputs (a merge layer such as Add); a one-input layer takes a
+  /// list of one.
+  Variable<T> operator()(const std::vector<Variable<T>>& xs) { return call_list(xs); }
+  /// Records a call on a symbolic tensor of the functional API (Keras's `Dense(64)(inputs)`)
+  /// and returns the symbolic output; the layer is built for the input's shape. The model's
+  /// graph holds the layer itself when it lives in a std::shared_ptr, otherwise a copy made
+  /// once per layer object (made from its config, so only an unbuilt layer of a registered
+  /// class can be copied); calling the same object again shares that copy's weights, as Keras's
+  /// shared layers do. Defined in models/functional.hpp.
+  KerasTensor<T> operator()(const KerasTensor<T>& x);
+  /// The same for a layer of several inputs: `Add<float>()({a, b})`.
+  KerasTensor<T> operator()(const std::vector<KerasTensor<T>>& xs);
+  /// Applies the layer to a list of inputs. A layer of one input (the default) takes a list of
+  /// one; merge layers override it.
+  virtual Variable<T> call_list(const std::vector<Variable<T>>& xs) {
+    check<ValueError>(xs.size() == 1, label(), ": expected 1 input, got ", xs.size());
+    return (*this)(xs.front());
+  }
   /// Applies the layer without its final activation (see output_activation()).
   Variable<T> call_pre_activation(const Variable<T>& x) {
     return forward_pre_activation(validated(x));
@@ -289,8 +314,15 @@ class Layer {
     return x;
   }
 
+  template <class>
+  friend struct detail::SymbolicCall;
+
   std::string name_;
   std::optional<Shape> declared_input_shape_;
+  // The functional API's view of this layer (models/functional.hpp): the copy in the graph when
+  // the layer is not held by a shared_ptr, and the number of symbolic calls so far.
+  std::shared_ptr<Layer<T>> graph_copy_;
+  int symbolic_calls_ = 0;
   std::optional<std::uint64_t> seed_;
   std::optional<Generator> call_gen_;
   std::vector<Weight<T>> weights_;

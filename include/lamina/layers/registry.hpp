@@ -16,8 +16,10 @@
 #include "lamina/layers/embedding.hpp"
 #include "lamina/layers/global_pooling.hpp"
 #include "lamina/layers/gru.hpp"
+#include "lamina/layers/input_layer.hpp"
 #include "lamina/layers/layer.hpp"
 #include "lamina/layers/lstm.hpp"
+#include "lamina/layers/merge.hpp"
 #include "lamina/layers/normalization.hpp"
 #include "lamina/layers/pooling.hpp"
 #include "lamina/layers/reshape.hpp"
@@ -43,10 +45,13 @@ Registry<LayerFactory<T>>& layer_registry() {
       "layer class",
       {
           {"Activation", &Activation<T>::from_config},
+          {"Add", &Add<T>::from_config},
+          {"Average", &Average<T>::from_config},
           {"AveragePooling2D", &AveragePooling2D<T>::from_config},
           {"BatchNormalization", &BatchNormalization<T>::from_config},
           {"Bidirectional",
            [](const Json& c) { return Bidirectional<T>::from_config(c, &layer_from_spec<T>); }},
+          {"Concatenate", &Concatenate<T>::from_config},
           {"Conv2D", &Conv2D<T>::from_config},
           {"Conv2DTranspose", &Conv2DTranspose<T>::from_config},
           {"Dense", &Dense<T>::from_config},
@@ -57,14 +62,19 @@ Registry<LayerFactory<T>>& layer_registry() {
           {"GlobalAveragePooling2D", &GlobalAveragePooling2D<T>::from_config},
           {"GlobalMaxPooling2D", &GlobalMaxPooling2D<T>::from_config},
           {"GRU", &GRU<T>::from_config},
+          {"InputLayer", &InputLayer<T>::from_config},
           {"LSTM", &LSTM<T>::from_config},
           {"LayerNormalization", &LayerNormalization<T>::from_config},
           {"LeakyReLU", &LeakyReLU<T>::from_config},
           {"MaxPooling2D", &MaxPooling2D<T>::from_config},
+          {"Maximum", &Maximum<T>::from_config},
+          {"Minimum", &Minimum<T>::from_config},
+          {"Multiply", &Multiply<T>::from_config},
           {"ReLU", &ReLU<T>::from_config},
           {"Reshape", &Reshape<T>::from_config},
           {"SimpleRNN", &SimpleRNN<T>::from_config},
           {"Softmax", &Softmax<T>::from_config},
+          {"Subtract", &Subtract<T>::from_config},
           {"UpSampling2D", &UpSampling2D<T>::from_config},
           {"ZeroPadding2D", &ZeroPadding2D<T>::from_config},
       });

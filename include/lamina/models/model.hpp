@@ -82,6 +82,14 @@ struct EvaluateOptions {
   std::ostream* output = nullptr;
 };
 
+template <class T>
+struct KerasTensors;  // models/functional.hpp
+struct FunctionalOptions;
+namespace detail {
+template <class T>
+struct FunctionalGraph;
+}  // namespace detail
+
 /// Base of trainable models: compile / fit / evaluate / predict around a forward `call`.
 ///
 /// Contract for subclasses: `call(x)` maps a batch to the model's output by calling layers
@@ -89,10 +97,24 @@ struct EvaluateOptions {
 /// itself), so that parameters, training mode and summaries reach it. A model whose output ends
 /// with an activation may override `call_pre_activation` so that losses can fuse it (Keras's logits
 /// path for softmax and sigmoid outputs).
+///
+/// A functional model is a Model itself, made from the symbolic tensors of the functional API
+/// (models/functional.hpp), as Keras's `keras.Model(inputs, outputs)`:
+///
+///     auto inputs = Input<float>({784});
+///     auto x = Dense<float>(64, {.activation = "relu"})(inputs);
+///     auto outputs = Dense<float>(10, {.activation = "softmax"})(x);
+///     Model<float> model(inputs, outputs, {.name = "mnist_model"});
 template <class T>
 class Model {
  public:
   using value_type = T;
+
+  /// The functional model from `inputs` (Input<T>() tensors) to `outputs` (tensors computed
+  /// from them); each is one tensor or a list {a, b}. Its layers are those of the graph, every
+  /// layer once (a shared layer once), in an order that runs it; it is built already.
+  Model(KerasTensors<T> inputs, KerasTensors<T> outputs, FunctionalOptions options);
+  Model(KerasTensors<T> inputs, KerasTensors<T> outputs);
 
   virtual ~Model() = default;
   Model(const Model&) = delete;
@@ -101,12 +123,11 @@ class Model {
   Model(Model&&) noexcept = default;
   Model& operator=(Model&&) noexcept = default;
 
-  /// The model's forward pass: x [batch, ...] -> output [batch, ...].
-  virtual Variable<T> call(const Variable<T>& x) = 0;
+  /// The model's forward pass: x [batch, ...] -> output [batch, ...]. A functional model runs
+  /// its graph; other models override it.
+  virtual Variable<T> call(const Variable<T>& x);
   /// The output before its final activation, and that activation's name ("linear" if none).
-  virtual std::pair<Variable<T>, std::string> call_pre_activation(const Variable<T>& x) {
-    return {call(x), "linear"};
-  }
+  virtual std::pair<Variable<T>, std::string> call_pre_activation(const Variable<T>& x);
   Variable<T> operator()(const Variable<T>& x) { return call(x); }
 
   const std::string& name() const { return name_; }
@@ -155,10 +176,11 @@ class Model {
   /// The class name load_model looks up to rebuild the model ("Sequential", "Autoencoder", or a
   /// custom class's name given to register_model); empty for a class that has none, which can
   /// then save its weights (save_weights) but not its architecture (save).
-  virtual std::string class_name() const { return ""; }
+  virtual std::string class_name() const { return graph_ ? "Functional" : ""; }
   /// The model's configuration (Keras's get_config): what the factory registered for
-  /// class_name() needs to rebuild it, without weights. The base gives {"name": name()}.
-  virtual Json get_config() const { return {{"name", name_}}; }
+  /// class_name() needs to rebuild it, without weights. The base gives {"name": name()}, a
+  /// functional model its layers and how they connect.
+  virtual Json get_config() const;
   /// The number of epochs fit has completed in all (restored by load_model from a file saved
   /// with the optimizer), for fit's initial_epoch.
   int epoch() const { return epoch_; }
@@ -202,6 +224,10 @@ class Model {
   /// Runs one sample of shape `input_shape` (no batch axis) through the model so that every
   /// layer creates its weights.
   void build(const Shape& input_shape) {
+    if (graph_) {
+      build_functional(input_shape);
+      return;
+    }
     build_input_shape_ = input_shape;
     std::vector<index_t> dims{1};
     dims.insert(dims.end(), input_shape.begin(), input_shape.end());
@@ -340,7 +366,10 @@ class Model {
     check(built(), name_,
           ": summary() needs a built model; give the first layer an input_shape, or call build() "
           "or fit() first");
-    print_summary(out, name_, layers());
+    if (graph_)
+      print_functional_summary(out);
+    else
+      print_summary(out, name_, layers());
   }
 
   /// Switches every layer between training and inference behaviour.
@@ -566,8 +595,13 @@ class Model {
     return logs;
   }
 
+  // The functional model's parts (models/functional.hpp).
+  void build_functional(const Shape& input_shape);
+  void print_functional_summary(std::ostream& out) const;
+
   std::string name_;
   std::uint64_t seed_ = 0;
+  std::shared_ptr<const detail::FunctionalGraph<T>> graph_;  // a functional model's graph
   std::vector<std::shared_ptr<Layer<T>>> layers_;
   std::vector<std::pair<std::string, std::shared_ptr<Model<T>>>> children_;
   std::unique_ptr<Optimizer<T>> optimizer_;
@@ -588,3 +622,5 @@ class Model {
 
 // The definition of Model::run_fit, kept apart from the class for length.
 #include "lamina/models/fit.hpp"
+// The functional API and the functional model's members.
+#include "lamina/models/functional.hpp"

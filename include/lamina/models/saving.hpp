@@ -50,6 +50,7 @@ Registry<ModelFactory<T>>& model_registry() {
              return std::make_shared<GAN<T>>(std::move(generator), std::move(discriminator),
                                              latent_dim, std::move(o));
            }},
+          {"Functional", &detail::functional_from_config<T>},
           {"Sequential", &Sequential<T>::from_config},
       });
   return registry;

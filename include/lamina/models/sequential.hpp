@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "lamina/layers/input_layer.hpp"
 #include "lamina/layers/layer.hpp"
 #include "lamina/layers/registry.hpp"
 #include "lamina/models/model.hpp"
@@ -24,9 +25,11 @@ struct SequentialOptions {
 
 namespace detail {
 
-/// One layer of Sequential's list constructor: any layer, by value or shared.
+/// One layer of Sequential's list constructor: any layer, by value or shared, or an Input.
 template <class T>
 struct SequentialEntry {
+  SequentialEntry(const KerasTensor<T>& input)  // NOLINT: implicit
+      : layer(input.layer().shared_from_this()) {}
   template <class L>
   requires std::derived_from<L, Layer<T>> SequentialEntry(L l)  // NOLINT: implicit
       : layer(std::make_shared<L>(std::move(l))) {}
@@ -60,15 +63,29 @@ class Sequential : public Model<T> {
   requires std::derived_from<L, Layer<T>> Sequential& add(L layer) {
     return add(std::make_shared<L>(std::move(layer)));
   }
+  /// Starts the model with an Input, as Keras's `model.add(keras.Input(shape=(16,)))`: it sets
+  /// the input shape (the model is built as soon as it has a layer) and is not a layer of it.
+  Sequential& add(const KerasTensor<T>& input) { return add(input.layer().shared_from_this()); }
   /// Appends a shared layer.
   Sequential& add(std::shared_ptr<Layer<T>> layer) {
     check<ValueError>(layer != nullptr, this->name(), ": add() got a null layer");
+    if (dynamic_cast<const InputLayer<T>*>(layer.get())) {
+      check<ValueError>(stack_.empty() && !input_, this->name(),
+                        ": an Input can only start the model, before its first layer");
+      input_ = layer;
+      return *this;
+    }
+    const bool declares = input_ || layer->declared_input_shape();
     check<ValueError>(stack_.empty() || !layer->declared_input_shape(), this->name(),
                       ": only the first layer may declare an input_shape (", layer->label(), ")");
+    check<ValueError>(!(input_ && layer->declared_input_shape()), this->name(),
+                      ": the model starts with an Input; ", layer->label(),
+                      " cannot declare an input_shape too");
     this->add_layer(layer);
     stack_.push_back(std::move(layer));
-    if (stack_.size() == 1 && stack_.front()->declared_input_shape())
-      this->build(*stack_.front()->declared_input_shape());
+    if (stack_.size() == 1 && declares)
+      this->build(input_ ? *input_->declared_input_shape()
+                         : *stack_.front()->declared_input_shape());
     else if (stack_.size() > 1 && stack_[stack_.size() - 2]->built())
       stack_.back()->build(stack_[stack_.size() - 2]->output_shape());
     return *this;
@@ -92,6 +109,7 @@ class Sequential : public Model<T> {
   /// {"name": ..., "layers": [{"class_name": "Dense", "config": {...}}, ...]}.
   Json get_config() const override {
     Json layers = Json::array();
+    if (input_) layers.push_back(layer_spec(*input_));
     for (const auto& layer : stack_) layers.push_back(layer_spec(*layer));
     return {{"name", this->name()}, {"layers", layers}};
   }
@@ -118,6 +136,7 @@ class Sequential : public Model<T> {
 
  private:
   std::vector<std::shared_ptr<Layer<T>>> stack_;
+  std::shared_ptr<Layer<T>> input_;  // the InputLayer of an Input it starts with
 };
 
 }  // namespace lamina
