@@ -113,7 +113,51 @@ TEST(Functional, TwoInputsTwoOutputsShapesAndCounts) {
   EXPECT_EQ(features.shape(), Shape({16}));
   EXPECT_EQ(model.count_params(), (10 * 8 + 8) + (20 * 8 + 8) + (16 + 1) + (16 * 4 + 4));
   EXPECT_EQ(model.get_layer("title").type(), "InputLayer");
-  expect_error<ValueError>([&] { model.predict(random_tensor({2, 10}, 1)); }, {"2 outputs"});
+  expect_error<ValueError>([&] { model.predict(random_tensor({2, 10}, 1)); }, {"2 inputs"});
+}
+
+/// Keras's multi-input, multi-output example: per-output losses and loss weights, logs per
+/// output, predict_outputs; the total loss is the weighted sum of the outputs' losses.
+TEST(Functional, TwoInputsTwoOutputsTrainWithWeightedLosses) {
+  auto title = Input<float>({10}, {.name = "title"});
+  auto body = Input<float>({20}, {.name = "body"});
+  auto features = Concatenate()({Dense(8, {.activation = "relu"})(title), Dense(8)(body)});
+  auto priority = Dense(1, {.activation = "sigmoid", .name = "priority"})(features);
+  auto department = Dense(4, {.activation = "softmax", .name = "department"})(features);
+  Model<float> model({title, body}, {priority, department});
+  model.compile(Adam({.learning_rate = 0.01}),
+                {"binary_crossentropy", "sparse_categorical_crossentropy"}, {"accuracy"},
+                {1.0, 0.2});
+  const index_t n = 64;
+  const Tensor<float> x1 = random_tensor({n, 10}, 1), x2 = random_tensor({n, 20}, 2);
+  Tensor<float> y1({n, 1}), y2({n});
+  for (index_t i = 0; i < n; ++i) {
+    y1.data()[i] = x1.data()[i * 10] > 0 ? 1.0f : 0.0f;
+    y2.data()[i] = float(i % 4);
+  }
+  const Logs before = model.evaluate({x1, x2}, {y1, y2});
+  for (const char* key :
+       {"loss", "priority_loss", "department_loss", "priority_accuracy", "department_accuracy"})
+    EXPECT_TRUE(before.contains(key)) << key;
+  EXPECT_NEAR(before.at("loss"), before.at("priority_loss") + 0.2 * before.at("department_loss"),
+              1e-5);
+  const History h = model.fit({x1, x2}, {y1, y2}, {.epochs = 20, .batch_size = 16, .verbose = 0});
+  EXPECT_LT(h["loss"].back(), h["loss"].front());
+  EXPECT_LT(h["priority_loss"].back(), h["priority_loss"].front());
+  const std::vector<Tensor<float>> outs = model.predict_outputs({x1, x2});
+  ASSERT_EQ(outs.size(), 2u);
+  EXPECT_EQ(outs[0].shape(), Shape({n, 1}));
+  EXPECT_EQ(outs[1].shape(), Shape({n, 4}));
+  // The logged loss of an output is its loss on predict_outputs's values.
+  const Logs after = model.evaluate({x1, x2}, {y1, y2}, {.batch_size = n});
+  NoGradGuard no_grad;
+  const double bce = BinaryCrossentropy<float>()(Variable<float>(outs[0]), y1).item();
+  EXPECT_NEAR(after.at("priority_loss"), bce, 1e-5);
+  expect_error<ValueError>([&] { model.fit(x1, y1); }, {"2 inputs"});
+  expect_error<ValueError>([&] { model.fit({x1, x2}, y1); }, {"1 targets for a model of 2"});
+  expect_error<ShapeError>([&] { model.evaluate({x2, x1}, {y1, y2}); }, {"input 0 must be"});
+  expect_error<ValueError>([&] { model.compile("adam", std::vector<LossArg<float>>{"mse"}); },
+                           {"1 losses for 2"});
 }
 
 TEST(Functional, SharedLayerIsOneLayerWithSharedWeights) {

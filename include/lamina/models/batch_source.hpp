@@ -46,6 +46,43 @@ inline void epoch_order(std::vector<index_t>& order, bool shuffle, Generator& ge
     std::swap(order[i - 1], order[static_cast<std::size_t>(gen.below(i))]);
 }
 
+/// Arrays of the same number of samples side by side, [n, a...] and [n, b...] -> [n, |a| + |b|]:
+/// how fit carries the several inputs (or targets) of a functional model through its batching.
+template <class T>
+Tensor<T> pack_columns(const std::vector<Tensor<T>>& parts) {
+  const index_t n = parts.front().dim(0);
+  index_t width = 0;
+  for (const Tensor<T>& p : parts) width += p.size() / n;
+  Tensor<T> out = Tensor<T>::empty(Shape({n, width}));
+  index_t at = 0;
+  for (const Tensor<T>& p : parts) {
+    const index_t row = p.size() / n;
+    for (index_t i = 0; i < n; ++i)
+      std::copy_n(p.data() + i * row, row, out.data() + i * width + at);
+    at += row;
+  }
+  return out;
+}
+
+/// The arrays pack_columns joined: packed [n, width] split into [n, ...shapes[k]].
+template <class T>
+std::vector<Tensor<T>> unpack_columns(const Tensor<T>& packed, const std::vector<Shape>& shapes) {
+  const index_t n = packed.dim(0), width = packed.size() / n;
+  std::vector<Tensor<T>> out;
+  index_t at = 0;
+  for (const Shape& shape : shapes) {
+    std::vector<index_t> dims{n};
+    dims.insert(dims.end(), shape.begin(), shape.end());
+    Tensor<T> part = Tensor<T>::empty(Shape(std::move(dims)));
+    const index_t row = shape.numel();
+    for (index_t i = 0; i < n; ++i)
+      std::copy_n(packed.data() + i * width + at, row, part.data() + i * row);
+    at += row;
+    out.push_back(std::move(part));
+  }
+  return out;
+}
+
 }  // namespace detail
 
 /// What Model::fit, evaluate and predict accept as x: a Tensor<T>, or a ByteTensor, converted

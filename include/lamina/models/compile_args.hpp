@@ -31,6 +31,13 @@ class LossArg {
   LossArg(const char* name) : ptr_(make_loss<T>(name)) {}
   LossArg(const std::string& name) : ptr_(make_loss<T>(name)) {}
   LossArg(const Loss<T>& loss) : ptr_(loss.clone()) {}
+  /// Copies clone the loss (a list {"mse", "mae"} of a model's per-output losses is copied).
+  LossArg(const LossArg& other) : ptr_(other.ptr_ ? other.ptr_->clone() : nullptr) {}
+  LossArg(LossArg&&) noexcept = default;
+  LossArg& operator=(LossArg other) noexcept {
+    ptr_ = std::move(other.ptr_);
+    return *this;
+  }
   std::unique_ptr<Loss<T>> release() { return std::move(ptr_); }
 
  private:

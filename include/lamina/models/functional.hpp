@@ -289,18 +289,61 @@ Model<T>::Model(KerasTensors<T> inputs, KerasTensors<T> outputs)
     : Model(std::move(inputs), std::move(outputs), FunctionalOptions{}) {}
 
 template <class T>
-Variable<T> Model<T>::call(const Variable<T>& x) {
+std::size_t Model<T>::input_count() const {
+  return graph_ ? graph_->inputs.size() : 1;
+}
+template <class T>
+std::size_t Model<T>::output_count() const {
+  return graph_ ? graph_->outputs.size() : 1;
+}
+template <class T>
+const std::vector<KerasTensor<T>>& Model<T>::graph_outputs() const {
+  check<ValueError>(graph_ != nullptr, name_, ": not a functional model");
+  return graph_->output_tensors;
+}
+template <class T>
+const Shape& Model<T>::graph_input_shape(std::size_t i) const {
+  check<ValueError>(graph_ != nullptr, name_, ": not a functional model");
+  return graph_->input_tensors.at(i).shape();
+}
+
+/// The inputs of a model of several arrive side by side ([batch, sum of sizes], as fit batches
+/// them); they are split into one array per input, which receive no gradient.
+template <class T>
+std::vector<Variable<T>> Model<T>::run_graph(const Variable<T>& x) const {
   check<ValueError>(graph_ != nullptr, name_,
                     ": this model class does not define call(); override it, or make the model "
                     "with the functional API (Model<T>(inputs, outputs))");
-  check<ValueError>(graph_->outputs.size() == 1, name_, ": the model has ", graph_->outputs.size(),
-                    " outputs; call(x) gives one");
-  return graph_->run({x}, name_).front();
+  if (graph_->inputs.size() == 1) return graph_->run({x}, name_);
+  std::vector<Shape> shapes;
+  index_t width = 0;
+  for (const KerasTensor<T>& t : graph_->input_tensors) {
+    shapes.push_back(t.shape());
+    width += t.shape().numel();
+  }
+  check<ShapeError>(x.rank() == 2 && x.dim(1) == width, name_, ": the model has ", shapes.size(),
+                    " inputs; call(x) takes them side by side as [batch, ", width, "], got ",
+                    x.shape(), " (fit, evaluate and predict take a list {x1, x2})");
+  std::vector<Variable<T>> xs;
+  for (Tensor<T>& part : detail::unpack_columns(x.value(), shapes))
+    xs.emplace_back(std::move(part));
+  return graph_->run(xs, name_);
+}
+
+/// A functional model's output; the outputs of a model of several side by side, flattened
+/// ([batch, sum of sizes]; predict_outputs splits them).
+template <class T>
+Variable<T> Model<T>::call(const Variable<T>& x) {
+  std::vector<Variable<T>> outs = run_graph(x);
+  if (outs.size() == 1) return outs.front();
+  for (Variable<T>& o : outs) o = flatten(o);
+  return concat(outs, 1);
 }
 
 template <class T>
 std::pair<Variable<T>, std::string> Model<T>::call_pre_activation(const Variable<T>& x) {
-  if (!graph_ || graph_->output_activation() == "linear") return {call(x), "linear"};
+  if (!graph_ || graph_->inputs.size() != 1 || graph_->output_activation() == "linear")
+    return {call(x), "linear"};
   return {graph_->run({x}, name_, true).front(), graph_->output_activation()};
 }
 

@@ -262,6 +262,28 @@ class Model {
     metrics_ = std::move(made);
     metric_specs_ = std::move(specs);
     optimizer_built_ = false;
+    output_losses_.clear();
+    output_metrics_.clear();
+    if (output_count() > 1) {
+      // Keras: one loss for a model of several outputs applies to each of them.
+      std::vector<std::unique_ptr<Loss<T>>> each;
+      for (std::size_t i = 0; i < output_count(); ++i) each.push_back(loss_->clone());
+      compile_outputs(std::move(each), metrics, {});
+    }
+  }
+  /// compile for a functional model of several outputs (Keras's `loss=[...]`, `loss_weights=
+  /// [...]`): one loss per output, in the order of the model's outputs, and optionally one weight
+  /// each (default 1). The loss fit minimises is sum_i weight_i loss_i; the logs hold it as
+  /// "loss" and each output's as "<output layer name>_loss"; each metric is computed for each
+  /// output, as "<output layer name>_<metric>".
+  void compile(OptimizerArg<T> optimizer, std::vector<LossArg<T>> losses,
+               std::vector<MetricArg<T>> metrics = {}, std::vector<double> loss_weights = {}) {
+    check<ValueError>(losses.size() == output_count(), name_, ": compile got ", losses.size(),
+                      " losses for ", output_count(), " outputs");
+    std::vector<std::unique_ptr<Loss<T>>> made;
+    for (LossArg<T>& l : losses) made.push_back(l.release());
+    compile(std::move(optimizer), LossArg<T>(*made.front()), {});
+    compile_outputs(std::move(made), metrics, std::move(loss_weights));
   }
   /// Whether compile() was called (a GAN's own compile counts too).
   virtual bool compiled() const { return optimizer_ != nullptr; }
@@ -286,12 +308,69 @@ class Model {
   /// Tensor<T>, or a ByteTensor whose batches are converted to T (with its scale and offset) just
   /// before their steps, as Keras does with uint8 arrays; either gives the same results.
   History fit(const ModelInput<T>& x, const Tensor<T>& y, FitOptions<T> options = {}) {
+    require_single("fit");
     return run_fit(x, &y, std::move(options));
   }
   /// Trains on x alone, for models whose train_step needs no targets (GAN).
   History fit(const ModelInput<T>& x, FitOptions<T> options = {}) {
     return run_fit(x, nullptr, std::move(options));
   }
+
+  /// fit for a functional model of several inputs or outputs: one array per input (in the
+  /// order of the model's inputs) and one target per output, all with the same number of
+  /// samples: `model.fit({title, body}, {priority, department})`. Everything else is as in
+  /// fit(x, y); validation_data is not supported for such models yet (validation_split is).
+  History fit(const std::vector<ModelInput<T>>& x, const std::vector<Tensor<T>>& y,
+              FitOptions<T> options = {}) {
+    check<ValueError>(!options.validation_data, name_,
+                      ": validation_data for a model of several inputs or outputs is not "
+                      "supported yet; use validation_split");
+    check<ValueError>(options.class_weight.empty() || y.size() == 1, name_,
+                      ": class_weight needs a model of one output (use sample_weight)");
+    const Tensor<T> packed = pack_targets("fit", y);
+    return run_fit(pack_inputs("fit", x), &packed, std::move(options));
+  }
+  History fit(const ModelInput<T>& x, const std::vector<Tensor<T>>& y, FitOptions<T> options = {}) {
+    return fit(std::vector<ModelInput<T>>{x}, y, std::move(options));
+  }
+  History fit(const std::vector<ModelInput<T>>& x, const Tensor<T>& y, FitOptions<T> options = {}) {
+    return fit(x, std::vector<Tensor<T>>{y}, std::move(options));
+  }
+  /// evaluate for a functional model of several inputs or outputs (see fit).
+  Logs evaluate(const std::vector<ModelInput<T>>& x, const std::vector<Tensor<T>>& y,
+                EvaluateOptions options = {}) {
+    require_compiled("evaluate");
+    const Tensor<T> packed = pack_targets("evaluate", y);
+    return evaluate_batches("evaluate", pack_inputs("evaluate", x), packed, options);
+  }
+  Logs evaluate(const ModelInput<T>& x, const std::vector<Tensor<T>>& y,
+                EvaluateOptions options = {}) {
+    return evaluate(std::vector<ModelInput<T>>{x}, y, options);
+  }
+  Logs evaluate(const std::vector<ModelInput<T>>& x, const Tensor<T>& y,
+                EvaluateOptions options = {}) {
+    return evaluate(x, std::vector<Tensor<T>>{y}, options);
+  }
+  /// predict for a functional model of several inputs and one output.
+  Tensor<T> predict(const std::vector<ModelInput<T>>& x, EvaluateOptions options = {}) {
+    check<ValueError>(output_count() == 1, name_, ": the model has ", output_count(),
+                      " outputs; use predict_outputs()");
+    return predict_packed(pack_inputs("predict", x), options);
+  }
+  /// The outputs of a functional model, one array per output (Keras's predict of a model of
+  /// several outputs).
+  std::vector<Tensor<T>> predict_outputs(const std::vector<ModelInput<T>>& x,
+                                         EvaluateOptions options = {}) {
+    const Tensor<T> packed = predict_packed(pack_inputs("predict", x), options);
+    return output_count() == 1 ? std::vector<Tensor<T>>{packed}
+                               : detail::unpack_columns(packed, output_shapes());
+  }
+  std::vector<Tensor<T>> predict_outputs(const ModelInput<T>& x, EvaluateOptions options = {}) {
+    return predict_outputs(std::vector<ModelInput<T>>{x}, options);
+  }
+  /// How many inputs and outputs the model has (1 and 1 unless it is functional).
+  std::size_t input_count() const;
+  std::size_t output_count() const;
 
   /// Set by a callback (EarlyStopping, TerminateOnNaN) to end fit after the current batch
   /// (Keras's model.stop_training); fit clears it when it starts.
@@ -313,6 +392,7 @@ class Model {
   /// The loss and metrics on x, y (inference mode, no graph recorded); x as in fit.
   Logs evaluate(const ModelInput<T>& x, const Tensor<T>& y, EvaluateOptions options = {}) {
     require_compiled("evaluate");
+    require_single("evaluate");
     return evaluate_batches("evaluate", x, y, options);
   }
 
@@ -339,6 +419,31 @@ class Model {
 
   /// The model's outputs for x: [samples, ...], computed in batches in inference mode; x as in fit.
   Tensor<T> predict(const ModelInput<T>& x, EvaluateOptions options = {}) {
+    require_single("predict");
+    return predict_packed(x, options);
+  }
+
+  /// Prints Keras's table: each layer's name, type, output shape and parameter count, then the
+  /// totals.
+  void summary(std::ostream& out = std::cout) const {
+    check(built(), name_,
+          ": summary() needs a built model; give the first layer an input_shape, or call build() "
+          "or fit() first");
+    if (graph_)
+      print_functional_summary(out);
+    else
+      print_summary(out, name_, layers());
+  }
+
+  /// Switches every layer between training and inference behaviour.
+  void set_training(bool on) {
+    for (Layer<T>* l : layers()) l->set_training(on);
+  }
+
+ private:
+  /// predict on x as fit batches it (a functional model's several inputs side by side, its
+  /// several outputs likewise).
+  Tensor<T> predict_packed(const ModelInput<T>& x, const EvaluateOptions& options) {
     check<ShapeError>(x.shape().rank() >= 1 && x.shape()[0] > 0,
                       "predict: expected a non-empty batch, got ", x.shape());
     check<ValueError>(options.batch_size > 0, "predict: batch_size must be positive, got ",
@@ -358,23 +463,6 @@ class Model {
       std::copy(yb.begin(), yb.end(), result.data() + begin * (result.size() / n));
     }
     return result;
-  }
-
-  /// Prints Keras's table: each layer's name, type, output shape and parameter count, then the
-  /// totals.
-  void summary(std::ostream& out = std::cout) const {
-    check(built(), name_,
-          ": summary() needs a built model; give the first layer an input_shape, or call build() "
-          "or fit() first");
-    if (graph_)
-      print_functional_summary(out);
-    else
-      print_summary(out, name_, layers());
-  }
-
-  /// Switches every layer between training and inference behaviour.
-  void set_training(bool on) {
-    for (Layer<T>* l : layers()) l->set_training(on);
   }
 
  protected:
@@ -465,6 +553,9 @@ class Model {
   virtual void reset_metrics() {
     loss_sum_ = loss_count_ = 0;
     for (auto& m : metrics_) m->reset();
+    std::fill(output_loss_sums_.begin(), output_loss_sums_.end(), 0.0);
+    for (auto& each : output_metrics_)
+      for (auto& m : each) m->reset();
   }
   /// Builds the model for samples like x ([samples, ...]) and hands the current trainable
   /// variables to the optimizer (Optimizer::set_parameters); a model with its own optimizers
@@ -485,6 +576,73 @@ class Model {
  private:
   void require_compiled(const char* what) const {
     check(compiled(), name_, ": ", what, " needs a compiled model; call compile(...) first");
+  }
+  /// Checks that the model has one input and one output, for the single-array entry points.
+  void require_single(const char* op) const {
+    check<ValueError>(input_count() == 1, name_, ": ", op, ": the model has ", input_count(),
+                      " inputs; pass one array per input, e.g. {x1, x2}");
+    check<ValueError>(output_count() == 1, name_, ": ", op, ": the model has ", output_count(),
+                      " outputs; pass one target per output, e.g. {y1, y2}");
+  }
+  std::vector<Shape> output_shapes() const {
+    std::vector<Shape> out;
+    for (const KerasTensor<T>& t : graph_outputs()) out.push_back(t.shape());
+    return out;
+  }
+  const std::vector<KerasTensor<T>>& graph_outputs() const;
+  /// A functional model's inputs as fit batches them: one array per input, checked against the
+  /// inputs' shapes, side by side (detail::pack_columns) when there are several.
+  ModelInput<T> pack_inputs(const char* op, const std::vector<ModelInput<T>>& x) const {
+    check<ValueError>(x.size() == input_count(), name_, ": ", op, " got ", x.size(),
+                      " input arrays for a model of ", input_count(), " inputs");
+    if (x.size() == 1) return x.front();
+    std::vector<Tensor<T>> parts;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const Shape& s = x[i].shape();
+      const Shape& want = graph_input_shape(i);
+      check<ShapeError>(
+          s.rank() == want.rank() + 1 && std::equal(want.begin(), want.end(), s.begin() + 1), name_,
+          ": ", op, ": input ", i, " must be ", batch_shape_str(want), ", got ", s);
+      check<ValueError>(s[0] > 0 && s[0] == x[0].shape()[0], name_, ": ", op, ": input ", i,
+                        " has ", s[0], " samples but input 0 has ", x[0].shape()[0]);
+      parts.push_back(x[i].batch(0, s[0]));
+    }
+    return detail::pack_columns(parts);
+  }
+  /// The targets, one per output, side by side when there are several.
+  Tensor<T> pack_targets(const char* op, const std::vector<Tensor<T>>& y) const {
+    check<ValueError>(y.size() == output_count(), name_, ": ", op, " got ", y.size(),
+                      " targets for a model of ", output_count(), " outputs");
+    for (std::size_t i = 0; i < y.size(); ++i)
+      check<ValueError>(y[i].rank() >= 1 && y[i].dim(0) == y[0].dim(0) && y[0].dim(0) > 0, name_,
+                        ": ", op, ": target ", i, " has shape ", y[i].shape(), " but target 0 has ",
+                        y[0].shape(), " (one target per output, same number of samples)");
+    if (y.size() == 1) return y.front();
+    target_shapes_.clear();
+    for (const Tensor<T>& t : y)
+      target_shapes_.push_back(Shape(std::vector<index_t>(t.shape().begin() + 1, t.shape().end())));
+    return detail::pack_columns(y);
+  }
+  const Shape& graph_input_shape(std::size_t i) const;
+  /// Per-output losses, weights and metrics of a model of several outputs.
+  void compile_outputs(std::vector<std::unique_ptr<Loss<T>>> losses,
+                       const std::vector<MetricArg<T>>& metrics, std::vector<double> weights) {
+    check<ValueError>(weights.empty() || weights.size() == losses.size(), name_, ": compile got ",
+                      weights.size(), " loss_weights for ", losses.size(), " outputs");
+    for (double w : weights)
+      check<ValueError>(std::isfinite(w) && w >= 0.0, name_, ": loss weight ", w,
+                        " is not a finite, non-negative number");
+    if (weights.empty()) weights.assign(losses.size(), 1.0);
+    output_metrics_.clear();
+    for (const auto& loss : losses) {
+      std::vector<std::unique_ptr<Metric<T>>> each;
+      for (const MetricArg<T>& m : metrics) each.push_back(m.make(loss->name()));
+      output_metrics_.push_back(std::move(each));
+    }
+    output_losses_ = std::move(losses);
+    loss_weights_ = std::move(weights);
+    output_loss_sums_.assign(output_losses_.size(), 0.0);
+    metrics_.clear();
   }
   static void check_data(const char* op, const ModelInput<T>& source, const Tensor<T>* y) {
     const Shape& x = source.shape();
@@ -509,6 +667,16 @@ class Model {
     } catch (const ShapeError& e) {
       throw ShapeError(detail::cat(name_, ": data x of shape ", x.shape(),
                                    " does not fit the model: ", e.what()));
+    }
+    if (!output_losses_.empty()) {
+      const std::vector<Tensor<T>> ys = detail::unpack_columns(y, target_shapes_);
+      const std::vector<Shape> outs = output_shapes();
+      for (std::size_t i = 0; i < ys.size(); ++i) {
+        std::vector<index_t> dims{x.shape()[0]};
+        dims.insert(dims.end(), outs[i].begin(), outs[i].end());
+        output_losses_[i]->check_targets(Shape(std::move(dims)), ys[i]);
+      }
+      return;
     }
     std::vector<index_t> dims(one.begin(), one.end());
     dims[0] = x.shape()[0];
@@ -540,6 +708,7 @@ class Model {
   /// The loss of one batch, weighted per sample when `w` is given (graph recorded unless under
   /// NoGradGuard); updates the metrics.
   Variable<T> loss_of(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>* w = nullptr) {
+    if (!output_losses_.empty()) return outputs_loss_of(x, y, w);
     const std::string fusable = loss_->fusable_activation();
     const auto apply = [&](const Variable<T>& out) {
       return w ? (*loss_)(out, y, *w) : (*loss_)(out, y);
@@ -565,6 +734,24 @@ class Model {
     for (auto& m : metrics_) m->update(y_pred, y, w);
     return loss;
   }
+  /// loss_of for several outputs: sum_i weight_i loss_i, each output's loss and metrics
+  /// recorded.
+  Variable<T> outputs_loss_of(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>* w) {
+    const std::vector<Variable<T>> outs = run_graph(Variable<T>(x));
+    const std::vector<Tensor<T>> ys = detail::unpack_columns(y, target_shapes_);
+    Variable<T> total;
+    for (std::size_t i = 0; i < outs.size(); ++i) {
+      Loss<T>& loss = *output_losses_[i];
+      const Variable<T> li = w ? loss(outs[i], ys[i], *w) : loss(outs[i], ys[i]);
+      output_loss_sums_[i] += double(li.item()) * double(x.dim(0));
+      const Variable<T> weighted = loss_weights_[i] == 1.0 ? li : mul(li, T(loss_weights_[i]));
+      total = i == 0 ? weighted : add(total, weighted);
+      for (auto& m : output_metrics_[i]) m->update(outs[i].value(), ys[i], w);
+    }
+    return total;
+  }
+  /// A functional model's outputs for x as fit batches it (several inputs side by side).
+  std::vector<Variable<T>> run_graph(const Variable<T>& x) const;
   double forward_loss(const Tensor<T>& x, const Tensor<T>& y) {
     return double(loss_of(x, y).item());
   }
@@ -592,6 +779,11 @@ class Model {
   Logs metric_logs() const {
     Logs logs{{"loss", loss_count_ > 0 ? loss_sum_ / loss_count_ : 0.0}};
     for (const auto& m : metrics_) logs[m->name()] = m->result();
+    for (std::size_t i = 0; i < output_losses_.size(); ++i) {
+      const std::string prefix = graph_outputs()[i].layer().name() + "_";
+      logs[prefix + "loss"] = loss_count_ > 0 ? output_loss_sums_[i] / loss_count_ : 0.0;
+      for (const auto& m : output_metrics_[i]) logs[prefix + m->name()] = m->result();
+    }
     return logs;
   }
 
@@ -608,6 +800,13 @@ class Model {
   std::unique_ptr<Loss<T>> loss_;
   std::vector<std::unique_ptr<Metric<T>>> metrics_;
   Json metric_specs_ = Json::array();  // how compile got each metric (MetricArg::spec)
+  // A functional model of several outputs: each output's loss, weight, metrics and running
+  // loss sum, and the per-sample shapes of the targets fit or evaluate was given.
+  std::vector<std::unique_ptr<Loss<T>>> output_losses_;
+  std::vector<double> loss_weights_;
+  std::vector<std::vector<std::unique_ptr<Metric<T>>>> output_metrics_;
+  std::vector<double> output_loss_sums_;
+  mutable std::vector<Shape> target_shapes_;
   std::optional<Shape> build_input_shape_;
   int epoch_ = 0;
   bool optimizer_built_ = false;

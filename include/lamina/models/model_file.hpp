@@ -134,7 +134,9 @@ struct ModelFile {
     const auto weights = model.named_weights();
     for (const auto& [name, variable] : weights) w.add(name, variable.value());
     // A model with its own optimizers (GAN) saves its architecture and weights only.
-    if (model.optimizer_ && model.loss_) {
+    // A model of several outputs saves no compile settings yet (compile it again after loading).
+    const bool several_losses = !model.output_losses_.empty();
+    if (model.optimizer_ && model.loss_ && !several_losses) {
       w.set_metadata(
           "compile_config",
           Json{{"optimizer",
@@ -144,7 +146,8 @@ struct ModelFile {
                {"metrics", model.metric_specs_}}
               .dump());
     }
-    if (!options.include_optimizer || !model.optimizer_ || !model.optimizer_built_) {
+    if (!options.include_optimizer || !model.optimizer_ || !model.optimizer_built_ ||
+        several_losses) {
       w.write(path);
       return;
     }
