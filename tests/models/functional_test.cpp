@@ -317,5 +317,20 @@ TEST(Functional, SequentialStartsWithAnInput) {
   expect_error<ValueError>([&] { added.add(Input<float>({3})); }, {"Input can only start"});
 }
 
+TEST(Functional, SetRandomSeedMakesTheGraphsWeightsReproducible) {
+  const auto make = [] {
+    set_random_seed(42);
+    auto inputs = Input<float>({3});
+    return Model<float>(inputs, Dense(2)(Dense(4)(inputs))).get_weights();
+  };
+  const auto a = make(), b = make();
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(same_values(a[i], b[i]));
+  set_random_seed(43);
+  auto inputs = Input<float>({3});
+  EXPECT_FALSE(
+      same_values(a[0], Model<float>(inputs, Dense(2)(Dense(4)(inputs))).get_weights()[0]));
+}
+
 }  // namespace
 }  // namespace lamina

@@ -53,6 +53,33 @@ std::shared_ptr<L> finish_from_config(ConfigReader& r, L layer) {
 
 }  // namespace detail
 
+namespace detail {
+/// Where the seeds of layers built without one start (see set_random_seed), and how many of
+/// them each scalar type has handed out since.
+inline std::atomic<std::uint64_t>& default_seed_base() {
+  static std::atomic<std::uint64_t> base{0x5EED0000ULL};
+  return base;
+}
+template <class T>
+std::atomic<std::uint64_t>& default_seed_counter() {
+  static std::atomic<std::uint64_t> counter{0};
+  return counter;
+}
+}  // namespace detail
+
+/// Keras's keras.utils.set_random_seed: the layers built from now on without a seed of their
+/// own (the functional API builds them when they are called) draw their weights from seeds
+/// derived from `seed`, in the order they are built, so a program that calls it first builds
+/// the same weights every run. (Sequential gives its layers seeds of its own.)
+inline void set_random_seed(std::uint64_t seed) {
+  std::uint64_t z = seed + 0x9E3779B97F4A7C15ULL;  // splitmix64's finaliser
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  detail::default_seed_base() = z ^ (z >> 31);
+  detail::default_seed_counter<float>() = 0;
+  detail::default_seed_counter<double>() = 0;
+}
+
 /// "[*, 28, 28, 1]": a per-sample shape with the batch axis shown as `*`.
 inline std::string batch_shape_str(const Shape& per_sample) {
   std::string s = "[*";
@@ -295,8 +322,7 @@ class Layer : public std::enable_shared_from_this<Layer<T>> {
 
  private:
   static std::uint64_t next_default_seed() {
-    static std::atomic<std::uint64_t> counter{0};
-    return 0x5EED0000ULL + counter++;
+    return detail::default_seed_base() + detail::default_seed_counter<T>()++;
   }
 
   const Variable<T>& validated(const Variable<T>& x) {
