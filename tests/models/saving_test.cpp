@@ -398,7 +398,7 @@ TEST_F(MalformedModelFile, UnknownModelClass) {
         spec["class_name"] = "Transformer";
         f.metadata["model_config"] = spec.dump();
       },
-      {"unknown model class 'Transformer'", "valid names: Autoencoder, GAN, Sequential"});
+      {"unknown model class 'Transformer'", "valid names: Autoencoder, Functional, GAN, Sequential"});
 }
 
 TEST_F(MalformedModelFile, UnknownLayerClass) {

@@ -318,7 +318,8 @@ class Model {
 
   /// fit for a functional model of several inputs or outputs: one array per input (in the
   /// order of the model's inputs) and one target per output, all with the same number of
-  /// samples: `model.fit({title, body}, {priority, department})`. Everything else is as in
+  /// samples: `model.fit({title, body}, {priority, department})`, or `model.fit({x}, {y1, y2})`
+  /// for one input. Everything else is as in
   /// fit(x, y); validation_data is not supported for such models yet (validation_split is).
   History fit(const std::vector<ModelInput<T>>& x, const std::vector<Tensor<T>>& y,
               FitOptions<T> options = {}) {
@@ -329,9 +330,6 @@ class Model {
                       ": class_weight needs a model of one output (use sample_weight)");
     const Tensor<T> packed = pack_targets("fit", y);
     return run_fit(pack_inputs("fit", x), &packed, std::move(options));
-  }
-  History fit(const ModelInput<T>& x, const std::vector<Tensor<T>>& y, FitOptions<T> options = {}) {
-    return fit(std::vector<ModelInput<T>>{x}, y, std::move(options));
   }
   History fit(const std::vector<ModelInput<T>>& x, const Tensor<T>& y, FitOptions<T> options = {}) {
     return fit(x, std::vector<Tensor<T>>{y}, std::move(options));
