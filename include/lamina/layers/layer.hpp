@@ -87,6 +87,22 @@ inline void check_image_input(const std::string& label, const Shape& input_shape
                     input_shape);
 }
 
+/// Checks that a layer of sequences gets them: a per-sample input [steps, channels].
+inline void check_sequence_input(const std::string& label, const Shape& input_shape) {
+  check<ShapeError>(input_shape.rank() == 2, label,
+                    ": expected input [batch, steps, channels], got per-sample shape ",
+                    input_shape);
+}
+
+/// A 1-D window size (kernel_size, strides, pool_size) in a config: an integer n or Keras's
+/// list [n]; `who` and `key` name it in errors.
+inline index_t size1_from_json(const std::string& who, const char* key, const Json& v) {
+  const Json& n = v.is_array() && v.size() == 1 ? v[0] : v;
+  check<ValueError>(n.is_number_integer(), who, " config: option '", key,
+                    "' must be an integer or a list of one integer, got ", v.dump());
+  return static_cast<index_t>(n.get<std::int64_t>());
+}
+
 }  // namespace detail
 
 /// A weight of a layer: its name within the layer ("kernel", "bias") and whether it trains.
