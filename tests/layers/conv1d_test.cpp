@@ -19,9 +19,12 @@
 namespace lamina {
 namespace {
 
+using testing::distinct_tensor;
+using testing::expect_config_round_trip;
 using testing::expect_error;
 using testing::expect_layer_gradients_match;
 using testing::expect_layer_matches_reference;
+using testing::expect_summary_rows;
 using testing::expect_tensor_near;
 using testing::random_tensor;
 using testing::set_weight;
@@ -31,19 +34,6 @@ template <class T>
 class Conv1DTyped : public ::testing::Test {};
 using Scalars = ::testing::Types<float, double>;
 TYPED_TEST_SUITE(Conv1DTyped, Scalars);
-
-/// Distinct values (a shuffled k / n - 0.5): no ties, so max pooling has one winner per window
-/// and a finite-difference step never changes it.
-Tensor<double> distinct_tensor(const Shape& shape, std::uint64_t seed) {
-  const index_t n = shape.numel();
-  std::vector<double> v(static_cast<std::size_t>(n));
-  for (index_t k = 0; k < n; ++k) v[static_cast<std::size_t>(k)] = double(k) / double(n) - 0.5;
-  Generator gen(seed);
-  for (index_t k = n - 1; k > 0; --k)
-    std::swap(v[static_cast<std::size_t>(k)],
-              v[static_cast<std::size_t>(gen.below(static_cast<std::uint64_t>(k + 1)))]);
-  return Tensor<double>(shape, v);
-}
 
 // --- Conv1D -------------------------------------------------------------------------------------
 
@@ -425,30 +415,15 @@ TEST(Conv1DModel, SummaryShowsKerasNamesShapesAndParameterCounts) {
   std::ostringstream out;
   model.summary(out);
   const std::string s = out.str();
-  const std::vector<std::array<std::string, 3>> rows = {
+  const std::vector<testing::SummaryRow> rows = {
       {"conv1d (Conv1D)", "(None, 98, 32)", "800"},
       {"max_pooling1d (MaxPooling1D)", "(None, 49, 32)", " 0"},
       {"conv1d_1 (Conv1D)", "(None, 25, 16)", "2,560"},
       {"average_pooling1d (AveragePooling1D)", "(None, 13, 16)", " 0"},
       {"global_max_pooling1d (GlobalMaxPooling1D)", "(None, 1, 16)", " 0"},
   };
-  for (const auto& [name, shape, params] : rows) {
-    const std::size_t at = s.find(" " + name + " ");
-    ASSERT_NE(at, std::string::npos) << "lacks " << name << " in\n" << s;
-    const std::string line = s.substr(at, s.find('\n', at) - at);
-    EXPECT_NE(line.find(shape), std::string::npos) << line;
-    EXPECT_EQ(line.substr(line.size() - params.size()), params) << line;
-  }
+  expect_summary_rows(s, rows);
   EXPECT_NE(s.find("Total params: 3,360\n"), std::string::npos) << s;
-}
-
-/// The layer rebuilt from its layer_spec has the same class and config.
-template <class T>
-void expect_config_round_trip(const Layer<T>& layer) {
-  const Json spec = layer_spec(layer);
-  const std::shared_ptr<Layer<T>> back = layer_from_spec<T>(spec);
-  EXPECT_EQ(back->type(), layer.type());
-  EXPECT_EQ(back->get_config(), layer.get_config()) << spec.dump();
 }
 
 TYPED_TEST(Conv1DTyped, ConfigsRoundTrip) {

@@ -69,10 +69,7 @@ TEST(RescalingReference, MatchesKerasFormula) {
 TYPED_TEST(RescalingTyped, ConfigRoundTripsAndSaves) {
   using T = TypeParam;
   const Rescaling<T> layer(1.0 / 127.5, {.offset = -1, .input_shape = {4, 4, 1}, .name = "r"});
-  const Json spec = layer_spec<T>(layer);
-  const std::shared_ptr<Layer<T>> back = layer_from_spec<T>(spec);
-  EXPECT_EQ(back->type(), "Rescaling");
-  EXPECT_EQ(back->get_config(), layer.get_config()) << spec.dump();
+  testing::expect_config_round_trip<T>(layer);
   EXPECT_EQ(layer.get_config()["scale"], 1.0 / 127.5);
   EXPECT_EQ(layer.get_config()["offset"], -1.0);
   // Keras's default offset when the config has none.

@@ -55,16 +55,8 @@ class Pooling2D : public Layer<T> {
 
   Shape build_impl(const Shape& input_shape, Generator&) override {
     detail::check_image_input(this->label(), input_shape);
-    NoGradGuard no_grad;
-    try {
-      const Shape out =
-          pool(Variable<T>(Tensor<T>(Shape{1, input_shape[0], input_shape[1], input_shape[2]})))
-              .shape();
-      return {out[1], out[2], out[3]};
-    } catch (const Error& e) {
-      throw ShapeError(this->label() + ": input " + batch_shape_str(input_shape) +
-                       " does not fit the pool: " + e.what());
-    }
+    return probe_output_shape<T>(this->label(), input_shape, "the pool",
+                                 [&](const Variable<T>& x) { return pool(x); });
   }
   Variable<T> forward(const Variable<T>& x) override { return pool(x); }
 
@@ -166,14 +158,8 @@ class Pooling1D : public Layer<T> {
     check<ShapeError>(options_.padding == Padding::same || steps >= pool_size, this->label(),
                       ": input ", batch_shape_str(input_shape), " has ", steps,
                       " steps, fewer than pool_size ", pool_size, " with padding 'valid'");
-    NoGradGuard no_grad;
-    try {
-      const Shape out = forward(Variable<T>(Tensor<T>(Shape{1, steps, input_shape[1]}))).shape();
-      return {out[1], out[2]};
-    } catch (const Error& e) {
-      throw ShapeError(this->label() + ": input " + batch_shape_str(input_shape) +
-                       " does not fit the pool: " + e.what());
-    }
+    return probe_output_shape<T>(this->label(), input_shape, "the pool",
+                                 [&](const Variable<T>& x) { return forward(x); });
   }
   Variable<T> forward(const Variable<T>& x) override {
     const Shape& xs = x.shape();
