@@ -39,12 +39,14 @@
 // clang-format off
 #define LAMINA_EXTERN_CLASSES(X)                                                               \
   /* layers */                                                                                 \
-  X(Layer) X(Activation) X(AveragePooling2D) X(BatchNormalization) X(Bidirectional) X(Conv2D)  \
-  X(Conv2DTranspose) X(Dense) X(Dropout) X(ELU) X(Embedding) X(Flatten)                        \
-  X(GlobalAveragePooling2D) X(GlobalMaxPooling2D) X(GRU) X(LSTM) X(LayerNormalization)         \
-  X(LeakyReLU) X(MaxPooling2D) X(ReLU) X(Reshape) X(SimpleRNN) X(Softmax) X(UpSampling2D)      \
-  X(ZeroPadding2D) X(InputLayer) X(Merge) X(Add) X(Subtract) X(Multiply) X(Average)            \
-  X(Maximum) X(Minimum) X(Concatenate)                                                         \
+  X(Layer) X(Activation) X(AveragePooling1D) X(AveragePooling2D) X(BatchNormalization)         \
+  X(Bidirectional) X(Conv1D) X(Conv2D) X(Conv2DTranspose) X(Dense) X(Dropout) X(ELU)           \
+  X(Embedding) X(Flatten) X(GlobalAveragePooling1D) X(GlobalAveragePooling2D)                  \
+  X(GlobalMaxPooling1D) X(GlobalMaxPooling2D) X(GRU) X(LSTM) X(LayerNormalization)             \
+  X(LeakyReLU) X(MaxPooling1D) X(MaxPooling2D) X(ReLU) X(Rescaling) X(Reshape) X(SimpleRNN)    \
+  X(Softmax) X(UpSampling2D) X(ZeroPadding2D)                                                  \
+  X(InputLayer) X(Merge) X(Add) X(Subtract) X(Multiply) X(Average) X(Maximum) X(Minimum)       \
+  X(Concatenate)                                                                               \
   /* losses */                                                                                 \
   X(Loss) X(LossFunctionWrapper) X(MeanSquaredError) X(MeanAbsoluteError) X(Huber) X(LogCosh)  \
   X(CosineSimilarity) X(KLDivergence) X(Poisson) X(Hinge) X(BinaryCrossentropy)                \

@@ -26,9 +26,11 @@
 namespace lamina {
 namespace {
 
+using testing::expect_config_round_trip;
 using testing::expect_error;
 using testing::expect_layer_gradients_match;
 using testing::expect_matches_reference;
+using testing::expect_summary_rows;
 using testing::expect_tensor_near;
 using testing::random_tensor;
 using testing::Reference;
@@ -234,15 +236,6 @@ TEST(ActivationLayers, SoftmaxOverTheLastAxisFusesWithCrossEntropy) {
   EXPECT_EQ(LeakyReLU<double>().output_activation(), "linear");  // 0.3 is not "leaky_relu"'s 0.2
 }
 
-/// The layer rebuilt from its layer_spec has the same class and config.
-template <class T>
-void expect_config_round_trip(const Layer<T>& layer) {
-  const Json spec = layer_spec(layer);
-  const std::shared_ptr<Layer<T>> back = layer_from_spec<T>(spec);
-  EXPECT_EQ(back->type(), layer.type());
-  EXPECT_EQ(back->get_config(), layer.get_config()) << spec.dump();
-}
-
 TYPED_TEST(ActivationTyped, ParameterisedLayerConfigsRoundTrip) {
   using T = TypeParam;
   expect_config_round_trip<T>(LeakyReLU<T>({.negative_slope = 0.05, .name = "leaky"}));
@@ -279,19 +272,13 @@ TEST(ActivationLayers, SummaryShowsNamesShapesAndNoParameters) {
   std::ostringstream out;
   model.summary(out);
   const std::string s = out.str();
-  const std::vector<std::array<std::string, 3>> rows = {
+  const std::vector<testing::SummaryRow> rows = {
       {"leaky_re_lu (LeakyReLU)", "(None, 6)", " 0"},
       {"elu (ELU)", "(None, 5)", " 0"},
       {"re_lu (ReLU)", "(None, 5)", " 0"},
       {"softmax (Softmax)", "(None, 3)", " 0"},
   };
-  for (const auto& [name, shape, params] : rows) {
-    const std::size_t at = s.find(" " + name + " ");
-    ASSERT_NE(at, std::string::npos) << "lacks " << name << " in\n" << s;
-    const std::string line = s.substr(at, s.find('\n', at) - at);
-    EXPECT_NE(line.find(shape), std::string::npos) << line;
-    EXPECT_EQ(line.substr(line.size() - params.size()), params) << line;
-  }
+  expect_summary_rows(s, rows);
   // Only the three Dense layers have parameters: 4*6+6 + 6*5+5 + 5*3+3.
   EXPECT_NE(s.find("Total params: 83\n"), std::string::npos) << s;
 }

@@ -26,10 +26,12 @@ namespace lamina {
 namespace {
 
 using testing::expect_close;
+using testing::expect_config_round_trip;
 using testing::expect_error;
 using testing::expect_gradients_match;
 using testing::expect_layer_gradients_match;
 using testing::expect_layer_matches_reference;
+using testing::expect_summary_rows;
 using testing::expect_tensor_near;
 using testing::random_tensor;
 using testing::set_weight;
@@ -419,31 +421,16 @@ TEST(ConvTransposeModel, SummaryShowsKerasNamesShapesAndParameterCounts) {
   model.summary(out);
   // One row per layer: "name (Class)", its output shape and its parameter count.
   const std::string s = out.str();
-  const std::vector<std::array<std::string, 3>> rows = {
+  const std::vector<testing::SummaryRow> rows = {
       {"conv2d_transpose (Conv2DTranspose)", "(None, 14, 14, 16)", "1,168"},
       {"up_sampling2d (UpSampling2D)", "(None, 28, 28, 16)", " 0"},
       {"zero_padding2d (ZeroPadding2D)", "(None, 32, 32, 16)", " 0"},
       {"conv2d_transpose_1 (Conv2DTranspose)", "(None, 33, 33, 4)", "256"},
       {"global_max_pooling2d (GlobalMaxPooling2D)", "(None, 4)", " 0"},
   };
-  for (const auto& [name, shape, params] : rows) {
-    const std::size_t at = s.find(" " + name + " ");
-    ASSERT_NE(at, std::string::npos) << "lacks " << name << " in\n" << s;
-    const std::string line = s.substr(at, s.find('\n', at) - at);
-    EXPECT_NE(line.find(shape), std::string::npos) << line;
-    EXPECT_EQ(line.substr(line.size() - params.size()), params) << line;
-  }
+  expect_summary_rows(s, rows);
   EXPECT_NE(s.find("Total params: 1,424\n"), std::string::npos) << s;
   EXPECT_NE(s.find("Trainable params: 1,424\n"), std::string::npos) << s;
-}
-
-/// The layer rebuilt from its layer_spec has the same class and config.
-template <class T>
-void expect_config_round_trip(const Layer<T>& layer) {
-  const Json spec = layer_spec(layer);
-  const std::shared_ptr<Layer<T>> back = layer_from_spec<T>(spec);
-  EXPECT_EQ(back->type(), layer.type());
-  EXPECT_EQ(back->get_config(), layer.get_config()) << spec.dump();
 }
 
 TYPED_TEST(ConvTransposeTyped, ConfigsRoundTrip) {

@@ -14,6 +14,7 @@
 namespace lamina {
 namespace {
 
+using testing::distinct_tensor;
 using testing::expect_error;
 using testing::expect_layer_gradients_match;
 using testing::expect_layer_matches_reference;
@@ -23,19 +24,6 @@ template <class T>
 class PoolingTyped : public ::testing::Test {};
 using Scalars = ::testing::Types<float, double>;
 TYPED_TEST_SUITE(PoolingTyped, Scalars);
-
-/// Distinct values (a shuffled k / n - 0.5) at least 1/n apart: no ties, so max pooling has
-/// one winner per window and a finite-difference step of 1e-6 never changes it.
-Tensor<double> distinct_tensor(const Shape& shape, std::uint64_t seed) {
-  const index_t n = shape.numel();
-  std::vector<double> v(static_cast<std::size_t>(n));
-  for (index_t k = 0; k < n; ++k) v[static_cast<std::size_t>(k)] = double(k) / double(n) - 0.5;
-  Generator gen(seed);
-  for (index_t k = n - 1; k > 0; --k)
-    std::swap(v[static_cast<std::size_t>(k)],
-              v[static_cast<std::size_t>(gen.below(static_cast<std::uint64_t>(k + 1)))]);
-  return Tensor<double>(shape, v);
-}
 
 TYPED_TEST(PoolingTyped, NonOverlappingValidWindows) {
   using T = TypeParam;

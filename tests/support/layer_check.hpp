@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <lamina/lamina.hpp>
@@ -167,6 +170,44 @@ Variable<T> weight(const Layer<T>& layer, const std::string& name) {
     if (w.name == name) return w.variable;
   ADD_FAILURE() << layer.label() << " has no weight '" << name << "'";
   return Variable<T>();
+}
+
+/// Distinct values (a shuffled k / n - 0.5) at least 1/n apart: no ties, so max pooling has
+/// one winner per window and a finite-difference step of 1e-6 never changes it.
+inline Tensor<double> distinct_tensor(const Shape& shape, std::uint64_t seed) {
+  const index_t n = shape.numel();
+  std::vector<double> v(static_cast<std::size_t>(n));
+  for (index_t k = 0; k < n; ++k) v[static_cast<std::size_t>(k)] = double(k) / double(n) - 0.5;
+  Generator gen(seed);
+  for (index_t k = n - 1; k > 0; --k)
+    std::swap(v[static_cast<std::size_t>(k)],
+              v[static_cast<std::size_t>(gen.below(static_cast<std::uint64_t>(k + 1)))]);
+  return Tensor<double>(shape, v);
+}
+
+/// Expects the layer rebuilt from its layer_spec (through the layer registry) to have the same
+/// class and config.
+template <class T>
+void expect_config_round_trip(const Layer<T>& layer) {
+  const Json spec = layer_spec(layer);
+  const std::shared_ptr<Layer<T>> back = layer_from_spec<T>(spec);
+  EXPECT_EQ(back->type(), layer.type());
+  EXPECT_EQ(back->get_config(), layer.get_config()) << spec.dump();
+}
+
+/// One row of a model's summary(): "name (Class)", its output shape ("(None, 98, 32)") and the
+/// end of the row, its parameter count (" 0", "1,168").
+using SummaryRow = std::array<std::string, 3>;
+
+/// Expects `summary` (a model's summary() text) to hold each row.
+inline void expect_summary_rows(const std::string& summary, const std::vector<SummaryRow>& rows) {
+  for (const auto& [name, shape, params] : rows) {
+    const std::size_t at = summary.find(" " + name + " ");
+    ASSERT_NE(at, std::string::npos) << "lacks " << name << " in\n" << summary;
+    const std::string line = summary.substr(at, summary.find('\n', at) - at);
+    EXPECT_NE(line.find(shape), std::string::npos) << line;
+    EXPECT_EQ(line.substr(line.size() - params.size()), params) << line;
+  }
 }
 
 }  // namespace lamina::testing

@@ -88,22 +88,15 @@ class ConvLayer2D : public Layer<T> {
     const Shape kernel_shape = this->kernel_shape(input_shape[2]);
     // The output shape comes from the op itself, so the layer and the op never disagree. It is
     // found before any weight is added, so that an input that does not fit leaves none behind.
-    Shape out;
-    {
-      NoGradGuard no_grad;
-      const Variable<T> probe(Tensor<T>(Shape{1, input_shape[0], input_shape[1], input_shape[2]}));
-      try {
-        out = conv(probe, Variable<T>(Tensor<T>(kernel_shape)), nullptr, conv_options()).shape();
-      } catch (const Error& e) {
-        throw ShapeError(this->label() + ": input " + batch_shape_str(input_shape) +
-                         " does not fit the kernel: " + e.what());
-      }
-    }
+    const Shape out =
+        probe_output_shape<T>(this->label(), input_shape, "the kernel", [&](const Variable<T>& x) {
+          return conv(x, Variable<T>(Tensor<T>(kernel_shape)), nullptr, conv_options());
+        });
     kernel_ =
         this->add_weight("kernel", initialize<T>(options_.kernel_initializer, kernel_shape, gen));
     if (options_.use_bias)
       bias_ = this->add_weight("bias", initialize<T>(options_.bias_initializer, {filters_}, gen));
-    return {out[1], out[2], out[3]};
+    return out;
   }
   Variable<T> forward(const Variable<T>& x) override {
     // Bias and an elementwise activation run inside the op, on each piece of the batch while it

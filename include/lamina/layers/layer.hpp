@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "lamina/autograd/grad_mode.hpp"
 #include "lamina/autograd/variable.hpp"
 #include "lamina/core/config.hpp"
 #include "lamina/core/error.hpp"
@@ -112,6 +113,42 @@ inline void check_image_input(const std::string& label, const Shape& input_shape
   check<ShapeError>(input_shape.rank() == 3, label,
                     ": expected input [batch, height, width, channels], got per-sample shape ",
                     input_shape);
+}
+
+/// Checks that a layer of sequences gets them: a per-sample input [steps, channels].
+inline void check_sequence_input(const std::string& label, const Shape& input_shape) {
+  check<ShapeError>(input_shape.rank() == 2, label,
+                    ": expected input [batch, steps, channels], got per-sample shape ",
+                    input_shape);
+}
+
+/// The per-sample output shape of `f` (a layer's ops) on one zero sample of `input_shape`,
+/// found without recording gradients. An Error from f becomes a ShapeError naming the layer
+/// (`label`), the input and `what` ("the kernel", "the pool"), so that a layer's build can
+/// reject an input that does not fit before it adds any weight.
+template <class T, class F>
+Shape probe_output_shape(const std::string& label, const Shape& input_shape, const char* what,
+                         F&& f) {
+  NoGradGuard no_grad;
+  std::vector<index_t> dims{1};
+  dims.insert(dims.end(), input_shape.begin(), input_shape.end());
+  Shape out;
+  try {
+    out = f(Variable<T>(Tensor<T>(Shape(std::move(dims))))).shape();
+  } catch (const Error& e) {
+    throw ShapeError(label + ": input " + batch_shape_str(input_shape) + " does not fit " + what +
+                     ": " + e.what());
+  }
+  return Shape(std::vector<index_t>(out.begin() + 1, out.end()));
+}
+
+/// A 1-D window size (kernel_size, strides, pool_size) in a config: an integer n or Keras's
+/// list [n]; `who` and `key` name it in errors.
+inline index_t size1_from_json(const std::string& who, const char* key, const Json& v) {
+  const Json& n = v.is_array() && v.size() == 1 ? v[0] : v;
+  check<ValueError>(n.is_number_integer(), who, " config: option '", key,
+                    "' must be an integer or a list of one integer, got ", v.dump());
+  return static_cast<index_t>(n.get<std::int64_t>());
 }
 
 }  // namespace detail

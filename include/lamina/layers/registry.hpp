@@ -9,6 +9,7 @@
 #include "lamina/layers/activation.hpp"
 #include "lamina/layers/advanced_activations.hpp"
 #include "lamina/layers/bidirectional.hpp"
+#include "lamina/layers/conv1d.hpp"
 #include "lamina/layers/conv2d.hpp"
 #include "lamina/layers/conv2d_transpose.hpp"
 #include "lamina/layers/dense.hpp"
@@ -22,6 +23,7 @@
 #include "lamina/layers/merge.hpp"
 #include "lamina/layers/normalization.hpp"
 #include "lamina/layers/pooling.hpp"
+#include "lamina/layers/rescaling.hpp"
 #include "lamina/layers/reshape.hpp"
 #include "lamina/layers/simple_rnn.hpp"
 #include "lamina/layers/upsampling2d.hpp"
@@ -47,11 +49,13 @@ Registry<LayerFactory<T>>& layer_registry() {
           {"Activation", &Activation<T>::from_config},
           {"Add", &Add<T>::from_config},
           {"Average", &Average<T>::from_config},
+          {"AveragePooling1D", &AveragePooling1D<T>::from_config},
           {"AveragePooling2D", &AveragePooling2D<T>::from_config},
           {"BatchNormalization", &BatchNormalization<T>::from_config},
           {"Bidirectional",
            [](const Json& c) { return Bidirectional<T>::from_config(c, &layer_from_spec<T>); }},
           {"Concatenate", &Concatenate<T>::from_config},
+          {"Conv1D", &Conv1D<T>::from_config},
           {"Conv2D", &Conv2D<T>::from_config},
           {"Conv2DTranspose", &Conv2DTranspose<T>::from_config},
           {"Dense", &Dense<T>::from_config},
@@ -59,18 +63,22 @@ Registry<LayerFactory<T>>& layer_registry() {
           {"ELU", &ELU<T>::from_config},
           {"Embedding", &Embedding<T>::from_config},
           {"Flatten", &Flatten<T>::from_config},
+          {"GlobalAveragePooling1D", &GlobalAveragePooling1D<T>::from_config},
           {"GlobalAveragePooling2D", &GlobalAveragePooling2D<T>::from_config},
+          {"GlobalMaxPooling1D", &GlobalMaxPooling1D<T>::from_config},
           {"GlobalMaxPooling2D", &GlobalMaxPooling2D<T>::from_config},
           {"GRU", &GRU<T>::from_config},
           {"InputLayer", &InputLayer<T>::from_config},
           {"LSTM", &LSTM<T>::from_config},
           {"LayerNormalization", &LayerNormalization<T>::from_config},
           {"LeakyReLU", &LeakyReLU<T>::from_config},
+          {"MaxPooling1D", &MaxPooling1D<T>::from_config},
           {"MaxPooling2D", &MaxPooling2D<T>::from_config},
           {"Maximum", &Maximum<T>::from_config},
           {"Minimum", &Minimum<T>::from_config},
           {"Multiply", &Multiply<T>::from_config},
           {"ReLU", &ReLU<T>::from_config},
+          {"Rescaling", &Rescaling<T>::from_config},
           {"Reshape", &Reshape<T>::from_config},
           {"SimpleRNN", &SimpleRNN<T>::from_config},
           {"Softmax", &Softmax<T>::from_config},

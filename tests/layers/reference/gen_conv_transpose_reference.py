@@ -37,39 +37,13 @@ from torch.nn.utils.stateless import functional_call
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "support"))
-from reference import ReferenceWriter, pad_nchw  # noqa: E402
+from reference import ACTIVATIONS, ReferenceWriter, act, distinct, pad_nchw, uniform  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
 torch.manual_seed(20261202)
 
 writer = ReferenceWriter(os.path.join(HERE, "conv_transpose.txt"))
-emit, options = writer.emit, writer.options
-ACTIVATIONS = ["linear", "relu", "tanh", "sigmoid", "softmax"]
-
-
-def act(name, y):
-    return {"linear": lambda t: t, "relu": torch.relu, "tanh": torch.tanh,
-            "sigmoid": torch.sigmoid, "softmax": lambda t: torch.softmax(t, dim=-1)}[name](y)
-
-
-def uniform(shape, low=-1.0, high=1.0):
-    return (torch.rand(shape) * (high - low) + low).requires_grad_()
-
-
-def distinct(shape):
-    """A scaled random permutation: no ties, so a max has one winner."""
-    n = math.prod(shape)
-    return (torch.randperm(n).to(torch.float64) / n - 0.5).reshape(shape).requires_grad_()
-
-
-def finish(name, y, inputs):
-    """Emits y, a random upstream gradient and the gradients of sum(y * upstream)."""
-    upstream = torch.rand(y.shape) * 2 - 1
-    y.backward(upstream)
-    emit(f"{name}.upstream", upstream)
-    emit(f"{name}.y", y)
-    for key, t in inputs.items():
-        emit(f"{name}.d{key}", t.grad)
+emit, options, finish = writer.emit, writer.options, writer.finish
 
 
 def keras_length(size, k, s, same):

@@ -34,42 +34,13 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "support"))
-from reference import ReferenceWriter, pad_nchw, same_pads  # noqa: E402
+from reference import ACTIVATIONS, ReferenceWriter, act, pad_nchw, same_pads, uniform  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
 torch.manual_seed(20240612)
 
 writer = ReferenceWriter(os.path.join(HERE, "layers.txt"))
-emit, options = writer.emit, writer.options
-ACTIVATIONS = ["linear", "relu", "tanh", "sigmoid", "softmax"]
-
-
-def act(name, y):
-    if name == "linear":
-        return y
-    if name == "relu":
-        return torch.relu(y)
-    if name == "tanh":
-        return torch.tanh(y)
-    if name == "sigmoid":
-        return torch.sigmoid(y)
-    if name == "softmax":
-        return torch.softmax(y, dim=-1)
-    raise ValueError(name)
-
-
-def uniform(shape, low=-1.0, high=1.0):
-    return (torch.rand(shape) * (high - low) + low).requires_grad_()
-
-
-def finish(name, y, inputs):
-    """Emits y, a random upstream gradient and the gradients of sum(y * upstream)."""
-    upstream = torch.rand(y.shape) * 2 - 1
-    y.backward(upstream)
-    emit(f"{name}.upstream", upstream)
-    emit(f"{name}.y", y)
-    for key, t in inputs.items():
-        emit(f"{name}.d{key}", t.grad)
+emit, options, finish = writer.emit, writer.options, writer.finish
 
 
 def dense_case(name, x_shape, units, activation):

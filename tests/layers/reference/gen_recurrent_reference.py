@@ -34,19 +34,15 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "support"))
-from reference import ReferenceWriter  # noqa: E402
+from reference import ReferenceWriter, uniform  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)
 torch.manual_seed(20240801)
 
 writer = ReferenceWriter(os.path.join(HERE, "recurrent.txt"))
-emit, options = writer.emit, writer.options
+emit, options, finish = writer.emit, writer.options, writer.finish
 MERGE_MODES = ["concat", "sum", "mul", "ave"]
-
-
-def uniform(shape, low=-1.0, high=1.0):
-    return (torch.rand(shape) * (high - low) + low).requires_grad_()
 
 
 def lstm_forward(x, kernel, recurrent, bias, go_backwards):
@@ -129,15 +125,6 @@ def check_torch_gru(x, kernel, recurrent, bias):
         out, _ = m(x)
         mine = gru_forward(x, kernel, recurrent, bias, False, True)
     assert torch.allclose(out, mine, rtol=0, atol=1e-14)
-
-
-def finish(name, y, inputs):
-    upstream = torch.rand(y.shape) * 2 - 1
-    y.backward(upstream)
-    emit(f"{name}.upstream", upstream)
-    emit(f"{name}.y", y)
-    for key, t in inputs.items():
-        emit(f"{name}.d{key}", t.grad)
 
 
 def weights(features, units, gates, bias_shape):
