@@ -164,7 +164,10 @@ void write_samples(lamina::Model<float>& model, const Vocabulary& vocab, const s
   start = text.find('\n', start) + 1;
   const std::string seed = text.substr(start, std::size_t(kWindow));
   std::ostringstream block;
-  block << "--- " << heading << ", seed: \"" << seed << "\"\n";
+  std::string shown = seed;  // the seed on one line, its line breaks as \n
+  for (std::size_t at = shown.find('\n'); at != std::string::npos; at = shown.find('\n', at + 2))
+    shown.replace(at, 1, "\\n");
+  block << "--- " << heading << ", seed: \"" << shown << "\"\n";
   for (double temperature : kTemperatures)
     block << "--- temperature " << temperature << ":\n"
           << seed << generate(model, vocab, seed, kSampleLength, temperature, gen) << "\n";
