@@ -17,6 +17,7 @@ LAMINA_PACKAGES=(
   libbenchmark-dev
   libstb-dev
   libtinyxml2-dev
+  fortunes  # the text example's English text (/usr/share/games/fortunes)
 )
 
 # OpenMP threads that wait for work sleep instead of spinning: on a machine busier than its

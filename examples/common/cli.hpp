@@ -46,8 +46,11 @@ struct ExampleOptions {
   std::string name;
   int epochs = 5;
   index_t batch_size = 32;
-  /// The data directory (four Fashion-MNIST IDX files).
+  /// The data directory (four Fashion-MNIST IDX files). An example whose data is something else
+  /// sets its default here and says what --data holds in data_help.
   std::string data{};
+  /// --data's help text when the example sets its own default `data`.
+  std::string data_help{};
   std::uint64_t seed = 0;
   /// Threads for the kernels (OpenMP's thread count); 0 leaves OpenMP's default.
   int threads = 0;
@@ -111,15 +114,19 @@ class ExampleCli {
   /// `defaults` gives the example's name and its defaults (epochs, batch size, ...).
   ExampleCli(std::string description, ExampleOptions defaults)
       : options_(std::move(defaults)), description_(std::move(description)) {
-    options_.data = default_data_dir();
+    const bool fashion_mnist = options_.data.empty();
+    if (fashion_mnist) options_.data = default_data_dir();
     options_.out = "out/" + options_.name;
     add_option("--epochs", options_.epochs, "Training epochs", Check::positive);
     add_option("--batch-size", options_.batch_size, "Samples per training step", Check::positive);
     add_option("--data", options_.data,
-               "Directory of the Fashion-MNIST IDX files (default: $LAMINA_DATA, else " +
-                   std::string(kFashionMnistDebianDir) +
-                   " when Debian's dataset-fashion-mnist is installed, else the bundled slice " +
-                   kSliceDir + ")",
+               fashion_mnist
+                   ? "Directory of the Fashion-MNIST IDX files (default: $LAMINA_DATA, else " +
+                         std::string(kFashionMnistDebianDir) +
+                         " when Debian's dataset-fashion-mnist is installed, else the bundled "
+                         "slice " +
+                         kSliceDir + ")"
+                   : options_.data_help,
                Check::existing_directory);
     add_option("--seed", options_.seed, "Seed of the weights and the shuffling");
     add_option("--threads", options_.threads,

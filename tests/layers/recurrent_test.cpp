@@ -244,6 +244,65 @@ TEST(RecurrentDropout, OneMaskPerSequenceInTrainingOnly) {
   }
 }
 
+/// LSTM or GRU with `rate` recurrent dropout, return_sequences and seed 9.
+template <class Layer, class Options>
+std::unique_ptr<Layer> with_recurrent_dropout(index_t units, double rate) {
+  Options o;
+  o.recurrent_dropout = rate;
+  o.return_sequences = true;
+  auto layer = std::make_unique<Layer>(units, o);
+  layer->set_seed(9);
+  return layer;
+}
+
+// Keras's recurrent dropout: in training one mask [batch, units] per sequence on h_{t-1} where it
+// meets the recurrent kernel; none in inference; rate 0 is the layer without it. (The op's
+// values and gradients with a mask: tests/ops/recurrent_test.cpp.)
+TEST(RecurrentDropout, RecurrentMaskPerSequenceInTrainingOnly) {
+  const Tensor<double> xt = random_tensor({4, 5, 6}, 3), x1 = random_tensor({1, 6, 6}, 4);
+  for (const bool gru : {false, true}) {
+    SCOPED_TRACE(gru ? "GRU" : "LSTM");
+    const auto make = [gru](index_t units, double rate) -> std::unique_ptr<RecurrentLayer<double>> {
+      if (gru) return with_recurrent_dropout<GRU<double>, GRUOptions>(units, rate);
+      return with_recurrent_dropout<LSTM<double>, LSTMOptions>(units, rate);
+    };
+    std::unique_ptr<RecurrentLayer<double>> layer = make(3, 0.5), zero = make(3, 0.0),
+                                            plain = make(3, 0.0);
+    const Variable<double> x(xt);
+    const std::vector<double> expected = (*plain)(x).value().to_vector();
+    EXPECT_EQ((*layer)(x).value().to_vector(), expected);  // inference
+    zero->set_training(true);
+    EXPECT_EQ((*zero)(x).value().to_vector(), expected);  // rate 0
+    layer->set_training(true);
+    const Tensor<double> y = (*layer)(x).value(), y0 = (*plain)(x).value();
+    for (index_t n = 0; n < 4; ++n)
+      for (index_t j = 0; j < 3; ++j) {
+        // The first step has no h_{t-1}: unchanged.
+        EXPECT_EQ(y.at({n, 0, j}), y0.at({n, 0, j}));
+      }
+    EXPECT_NE(y.to_vector(), expected);
+    // One sample: row j of dU = sum_t m_j h_{t-1, j} dz_t is zero exactly when unit j is dropped,
+    // for the whole sequence.
+    std::unique_ptr<RecurrentLayer<double>> one = make(8, 0.5);
+    one->set_training(true);
+    Variable<double> y1 = (*one)(Variable<double>(x1));
+    y1.backward(Tensor<double>::ones(y1.shape()));
+    const Tensor<double> du = one->trainable_variables()[1].grad();  // recurrent_kernel
+    int zero_rows = 0;
+    for (index_t j = 0; j < 8; ++j) {
+      bool all_zero = true;
+      for (index_t c = 0; c < du.dim(1); ++c) all_zero = all_zero && du.at({j, c}) == 0.0;
+      zero_rows += all_zero;
+    }
+    EXPECT_GT(zero_rows, 0);
+    EXPECT_LT(zero_rows, 8);
+  }
+  LSTM<double> lstm(4, {.recurrent_dropout = 0.3});
+  EXPECT_EQ(LSTM<double>::from_config(lstm.get_config())->options().recurrent_dropout, 0.3);
+  GRU<double> gru(4, {.recurrent_dropout = 0.25});
+  EXPECT_EQ(GRU<double>::from_config(gru.get_config())->options().recurrent_dropout, 0.25);
+}
+
 TEST(RecurrentState, CallWithStateNeedsTheOption) {
   LSTM<double> lstm(3);
   expect_error<ValueError>(
@@ -287,7 +346,7 @@ TYPED_TEST(RecurrentTyped, SaveLoadRoundTripsBitForBit) {
                         .return_sequences = true,
                         .go_backwards = true,
                         .input_shape = {5, 3}}));
-  model.add(GRU<T>(4, {.activation = "relu", .return_sequences = true}));
+  model.add(GRU<T>(4, {.activation = "relu", .recurrent_dropout = 0.3, .return_sequences = true}));
   model.add(GRU<T>(3, {.reset_after = false, .return_state = true}));
   model.add(Dense<T>(3, {.activation = "softmax"}));
   expect_round_trip(model, x, "recurrent.safetensors");
@@ -421,8 +480,12 @@ TEST(RecurrentErrors, BadOptions) {
   expect_error<ValueError>([] { LSTM<double>(4, {.kernel_initializer = "glorot"}); },
                            {"LSTM option kernel_initializer: unknown initializer 'glorot'"});
   expect_error<ValueError>([] { GRU<double>(4, {.dropout = 1.0}); }, {"GRU", "dropout", "1"});
-  expect_error<ValueError>([] { LSTM<double>(4, {.recurrent_dropout = 0.2}); },
-                           {"LSTM", "recurrent_dropout 0.2", "not supported"});
+  expect_error<ValueError>([] { LSTM<double>(4, {.recurrent_dropout = -0.1}); },
+                           {"LSTM: recurrent_dropout must be in [0, 1), got -0.1"});
+  expect_error<ValueError>([] { LSTM<double>(4, {.recurrent_dropout = 1.0}); },
+                           {"LSTM: recurrent_dropout must be in [0, 1), got 1"});
+  expect_error<ValueError>([] { GRU<double>(4, {.recurrent_dropout = 1.5}); },
+                           {"GRU: recurrent_dropout must be in [0, 1), got 1.5"});
 }
 
 TEST(RecurrentErrors, WrongInputShape) {

@@ -25,7 +25,8 @@ struct GRUOptions {
   bool reset_after = true;
   /// Fraction of the input features dropped in training (one mask per sequence, as Keras).
   double dropout = 0.0;
-  /// Dropout on the recurrent state: only 0 is supported yet (a ValueError otherwise).
+  /// Fraction of the recurrent state's units dropped in training where h_{t-1} meets the
+  /// recurrent kernel (one mask per sequence, as Keras; the mix z h_{t-1} keeps the whole state).
   double recurrent_dropout = 0.0;
   /// Return the whole sequence [batch, timesteps, units] rather than the last output.
   bool return_sequences = false;
@@ -78,8 +79,8 @@ class GRU : public detail::GatedRNN<T, GRUOptions, GRU<T>> {
     return this->draw_bias(this->options_.reset_after ? Shape{2, cols} : Shape{cols}, gen);
   }
 
-  Variable<T> run(const Variable<T>& x, const GatedRNNOpOptions& o) {
-    Variable<T> y = gru(x, this->kernel_, this->recurrent_kernel_, this->bias_or_null(), o);
+  Variable<T> run(const Variable<T>& x, const GatedRNNOpOptions& o, const Tensor<T>* mask) {
+    Variable<T> y = gru(x, this->kernel_, this->recurrent_kernel_, this->bias_or_null(), o, mask);
     if (this->options_.return_state) {
       // The final state is the last output.
       const index_t steps = x.dim(1);

@@ -25,7 +25,8 @@ struct LSTMOptions {
   bool unit_forget_bias = true;
   /// Fraction of the input features dropped in training (one mask per sequence, as Keras).
   double dropout = 0.0;
-  /// Dropout on the recurrent state: only 0 is supported yet (a ValueError otherwise).
+  /// Fraction of the recurrent state's units dropped in training where h_{t-1} meets the
+  /// recurrent kernel (one mask per sequence, as Keras; the cell state is not dropped).
   double recurrent_dropout = 0.0;
   /// Return the whole sequence [batch, timesteps, units] rather than the last output.
   bool return_sequences = false;
@@ -83,11 +84,11 @@ class LSTM : public detail::GatedRNN<T, LSTMOptions, LSTM<T>> {
     return b;
   }
 
-  Variable<T> run(const Variable<T>& x, const GatedRNNOpOptions& o) {
+  Variable<T> run(const Variable<T>& x, const GatedRNNOpOptions& o, const Tensor<T>* mask) {
     if (!this->options_.return_state)
-      return lstm(x, this->kernel_, this->recurrent_kernel_, this->bias_or_null(), o);
+      return lstm(x, this->kernel_, this->recurrent_kernel_, this->bias_or_null(), o, mask);
     LSTMResult<T> r =
-        lstm_with_state(x, this->kernel_, this->recurrent_kernel_, this->bias_or_null(), o);
+        lstm_with_state(x, this->kernel_, this->recurrent_kernel_, this->bias_or_null(), o, mask);
     this->last_states_ = {r.h, r.c};
     return r.output;
   }

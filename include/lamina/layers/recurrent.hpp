@@ -76,8 +76,8 @@ void check_gated_rnn_options(const char* type, index_t units, const Options& o) 
             [&] { return initialize<T>(o.bias_initializer, Shape{1}, probe); });
   check<ValueError>(o.dropout >= 0.0 && o.dropout < 1.0, type, ": dropout must be in [0, 1), got ",
                     o.dropout);
-  check<ValueError>(o.recurrent_dropout == 0.0, type, ": recurrent_dropout ", o.recurrent_dropout,
-                    " is not supported yet (only 0); dropout on the inputs is");
+  check<ValueError>(o.recurrent_dropout >= 0.0 && o.recurrent_dropout < 1.0, type,
+                    ": recurrent_dropout must be in [0, 1), got ", o.recurrent_dropout);
 }
 
 /// Writes the shared options into a layer's config.
@@ -116,8 +116,9 @@ void read_gated_rnn_options(ConfigReader& r, Options& o) {
 
 /// What LSTM and GRU share: options, weights kernel [features, gates units], recurrent_kernel
 /// [units, gates units] and bias (shape and initial value from Derived), input dropout, the
-/// output shape. Derived provides kGates, bias_shape(), initial_bias(gen) and
-/// run(x, op_options), which calls its op and, with return_state, sets last_states_.
+/// output shape, the recurrent dropout mask. Derived provides kGates, initial_bias(gen) and
+/// run(x, op_options, recurrent_mask), which calls its op and, with return_state, sets
+/// last_states_.
 template <class T, class Options, class Derived>
 class GatedRNN : public RecurrentLayer<T> {
  public:
@@ -177,7 +178,16 @@ class GatedRNN : public RecurrentLayer<T> {
       for (T& m : mask) m = gen.uniform() < options_.dropout ? T(0) : keep_scale;
       in = mul(x, Variable<T>(std::move(mask)));
     }
-    return static_cast<Derived&>(*this).run(in, op_options_);
+    if (this->training() && options_.recurrent_dropout > 0.0) {
+      // Keras's recurrent dropout: one mask [batch, units] per sequence on h_{t-1} where it
+      // meets the recurrent kernel (the op applies it).
+      Generator& gen = this->call_generator();
+      Tensor<T> mask = Tensor<T>::empty({x.dim(0), units_});
+      const T keep_scale = T(1.0 / (1.0 - options_.recurrent_dropout));
+      for (T& m : mask) m = gen.uniform() < options_.recurrent_dropout ? T(0) : keep_scale;
+      return static_cast<Derived&>(*this).run(in, op_options_, &mask);
+    }
+    return static_cast<Derived&>(*this).run(in, op_options_, nullptr);
   }
 
   /// The bias initializer's draw for a shape (Derived's initial_bias uses it).

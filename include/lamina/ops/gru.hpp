@@ -10,11 +10,11 @@ namespace lamina {
 
 namespace detail {
 
-/// The gru op (see lamina::gru).
+/// The gru op (see lamina::gru); `mask` is the recurrent dropout mask (null: none).
 template <class T>
 Variable<T> gru(const Variable<T>& x, const Variable<T>& kernel,
                 const Variable<T>& recurrent_kernel, const Variable<T>* bias,
-                const GatedRNNOpOptions& o) {
+                const GatedRNNOpOptions& o, const Tensor<T>* mask) {
   const bool after = o.reset_after;
   const index_t units = check_gated_shapes("gru", 3, x, kernel, recurrent_kernel, bias,
                                            after ? Shape{2, 3} : Shape{3});
@@ -23,11 +23,14 @@ Variable<T> gru(const Variable<T>& x, const Variable<T>& kernel,
   const Pointwise act = o.activation, gate = o.recurrent_activation;
   const bool back = o.go_backwards;
   const T* b = bias ? bias->value().data() : nullptr;
+  check_recurrent_mask("gru", mask, batch, units);
+  const T* mk = mask ? mask->data() : nullptr;
 
   // p = x_t W + b_in split into z, r, h; kept as z = gate(p_z + q_z), r = gate(p_r + q_r),
   // hh = act(p_h + e) with, reset_after: q = h_{t-1} U + b_rec, e = r q_h (e keeps q_h);
   // otherwise: q = h_{t-1} U_zr, e = (r h_{t-1}) U_h (e keeps r h_{t-1}). h_t = z h_{t-1} +
-  // (1 - z) hh.
+  // (1 - z) hh. With a recurrent dropout mask m, h_{t-1} in q and e is m h_{t-1} (not in the
+  // mix z h_{t-1}).
   Tensor<T> p = Tensor<T>::empty({batch, steps, cols});
   gemm(matrix(p.data(), rows, cols), matrix(x.value().data(), rows, features),
        matrix(kernel.value().data(), features, cols));
@@ -42,14 +45,24 @@ Variable<T> gru(const Variable<T>& x, const Variable<T>& kernel,
     const auto u_h = Eigen::Map<const RowMatrix<T>, 0, Eigen::OuterStride<>>(
         uv + 2 * units, units, units, Eigen::OuterStride<>(cols));
     Tensor<T> q({batch, cols}), rh({batch, units});
+    Tensor<T> hm = mask ? Tensor<T>::empty({batch, units}) : Tensor<T>();
+    const auto project = [&](const auto& hp) {  // q from the recurrent operand hp [batch, units]
+      if (after) {
+        matrix(q.data(), batch, cols).noalias() = hp * u;
+      } else {
+        matrix(q.data(), batch, cols).leftCols(2 * units).noalias() = hp * u_zr;
+      }
+    };
     for (index_t s = 0; s < steps; ++s) {
       const index_t t = step_time(s, steps, back), tp = step_time(s - 1, steps, back);
       if (s > 0) {
         const auto hp = step_rows<const T>(h.data(), batch, steps, units, tp);
-        if (after) {
-          matrix(q.data(), batch, cols).noalias() = hp * u;
+        if (mask) {
+          auto hmm = matrix(hm.data(), batch, units);
+          hmm = hp.cwiseProduct(matrix(mk, batch, units));
+          project(hmm);
         } else {
-          matrix(q.data(), batch, cols).leftCols(2 * units).noalias() = hp * u_zr;
+          project(hp);
         }
       }
       if (after && b) bias_activation(q.data(), batch, cols, b + cols, Pointwise::linear);
@@ -65,7 +78,7 @@ Variable<T> gru(const Variable<T>& x, const Variable<T>& kernel,
           if (after) {
             er[j] = s > 0 || b ? qr[2 * units + j] : T(0);
           } else {
-            er[j] = hp ? r[j] * hp[j] : T(0);
+            er[j] = hp ? r[j] * hp[j] * (mk ? mk[n * units + j] : T(1)) : T(0);
           }
         }
       }
@@ -100,7 +113,8 @@ Variable<T> gru(const Variable<T>& x, const Variable<T>& kernel,
   return Variable<T>::from_op(
       "gru", std::move(y), std::move(inputs),
       [o, has_bias = bias != nullptr, p, e, h, xv = x.value(), wv = kernel.value(),
-       uv = recurrent_kernel.value()](const Tensor<T>& g, autograd::Gradients<T>& grads) {
+       uv = recurrent_kernel.value(),
+       mv = mask ? *mask : Tensor<T>()](const Tensor<T>& g, autograd::Gradients<T>& grads) {
         // Through time, walking back. With dh the gradient of h_t (upstream + what step t+1
         // sends back), from h_t = z h_{t-1} + (1 - z) hh:
         //   dp_z = dh (h_{t-1} - hh) gate'(z),  dp_h = dh (1 - z) act'(hh),
@@ -108,6 +122,9 @@ Variable<T> gru(const Variable<T>& x, const Variable<T>& kernel,
         //     dq = [dp_z, dp_r, dp_h r] and dh_{t-1} = dh z + dq Uᵀ;
         //   otherwise: with d(rh) = dp_h U_hᵀ, dp_r = d(rh) h_{t-1} gate'(r) and
         //     dh_{t-1} = dh z + d(rh) r + [dp_z, dp_r] U_zrᵀ.
+        // A recurrent dropout mask m multiplies h_{t-1} above wherever it meets U (and e), and
+        // so the gradient that returns to h_{t-1} through U (and r h_{t-1}); the direct part dh z
+        // is not masked.
         // Over all steps: dW = Xᵀ dP, dX = dP Wᵀ, db (row 0) = column sums of dP; reset_after:
         // dU = sum_t h_{t-1}ᵀ dq_t, db row 1 = column sums of dQ; otherwise dU_zr = sum_t
         // h_{t-1}ᵀ dp_zr, dU_h = sum_t (r h_{t-1})ᵀ dp_h.
@@ -123,6 +140,8 @@ Variable<T> gru(const Variable<T>& x, const Variable<T>& kernel,
         Tensor<T> dp = Tensor<T>::empty(p.shape());
         Tensor<T> dq = after ? Tensor<T>::empty(p.shape()) : Tensor<T>();
         Tensor<T> dh({batch, units}), drh = after ? Tensor<T>() : Tensor<T>({batch, units});
+        const T* mk = mv.size() ? mv.data() : nullptr;
+        Tensor<T> drec = mk ? Tensor<T>({batch, units}) : Tensor<T>();
         for (index_t s = steps - 1; s >= 0; --s) {
           const index_t t = step_time(s, steps, back), tp = step_time(s - 1, steps, back);
           add_output_gradient(g, s, steps, o.return_sequences, false, dh.data(), batch, units);
@@ -160,23 +179,29 @@ Variable<T> gru(const Variable<T>& x, const Variable<T>& kernel,
               const T* drr = drh.data() + n * units;
               T* d = dp.data() + at * cols + units;
               T* dhr = dh.data() + n * units;
+              const T* m = mk ? mk + n * units : nullptr;
               for (index_t j = 0; j < units; ++j) {
-                d[j] = hp ? drr[j] * hp[j] : T(0);
-                dhr[j] += drr[j] * r[j];
+                const T mj = m ? m[j] : T(1);
+                d[j] = hp ? drr[j] * hp[j] * mj : T(0);
+                dhr[j] += drr[j] * r[j] * mj;
               }
               bias_activation_backward(d, r, d, units, gate);
             }
           }
           if (s > 0) {
             auto dhm = matrix(dh.data(), batch, units);
+            // The part through U goes to dh directly, or through drec to be masked.
+            auto through = mk ? matrix(drec.data(), batch, units) : dhm;
+            if (mk) through.setZero();
             if (after) {
-              dhm.noalias() += step_rows<const T>(dq.data(), batch, steps, cols, t) *
-                               matrix(u, units, cols).transpose();
+              through.noalias() += step_rows<const T>(dq.data(), batch, steps, cols, t) *
+                                   matrix(u, units, cols).transpose();
             } else {
-              dhm.noalias() +=
+              through.noalias() +=
                   step_rows<const T>(dp.data(), batch, steps, cols, t).leftCols(2 * units) *
                   u_zr.transpose();
             }
+            if (mk) dhm.array() += through.array() * matrix(mk, batch, units).array();
           }
         }
         const bool want_b = has_bias && grads.wants(3);
@@ -184,7 +209,8 @@ Variable<T> gru(const Variable<T>& x, const Variable<T>& kernel,
         add_input_projection_gradients(grads, dp, xv, wv, want_b ? db.data() : nullptr);
         if (want_b && after) add_column_sums(dq.data(), rows, cols, db.data() + cols);
         if (grads.wants(2)) {
-          const Tensor<T> prev = previous_states(h, back);
+          Tensor<T> prev = previous_states(h, back);
+          apply_recurrent_mask(prev, mk ? &mv : nullptr);
           Tensor<T> du = Tensor<T>::empty(uv.shape());
           auto dum = matrix(du.data(), units, cols);
           const auto prevt = matrix(prev.data(), rows, units).transpose();
@@ -211,11 +237,15 @@ Variable<T> gru(const Variable<T>& x, const Variable<T>& kernel,
 /// + b_h) with bias [3 units]. x: [batch, timesteps, features]; kernel: [features, 3 units];
 /// recurrent_kernel: [units, 3 units]; bias null for none. Returns the last h [batch, units], or
 /// every h [batch, timesteps, units] with return_sequences (the last state is the last output).
+/// recurrent_mask (Keras's recurrent_dropout; null: none): m [batch, units], fixed over the
+/// sequence, replaces h_{t-1} by m h_{t-1} where it meets recurrent_kernel: in h_{t-1} U
+/// (reset_after), or in h_{t-1} U_zr and (r h_{t-1}) U_h; the mix z h_{t-1} keeps the unmasked
+/// state (as Keras's GRUCell with implementation=1). A constant: no gradient flows to it.
 template <class T>
 Variable<T> gru(const Variable<T>& x, const Variable<T>& kernel,
                 const Variable<T>& recurrent_kernel, const Variable<T>* bias,
-                const GatedRNNOpOptions& options = {}) {
-  return detail::gru(x, kernel, recurrent_kernel, bias, options);
+                const GatedRNNOpOptions& options = {}, const Tensor<T>* recurrent_mask = nullptr) {
+  return detail::gru(x, kernel, recurrent_kernel, bias, options, recurrent_mask);
 }
 
 }  // namespace lamina

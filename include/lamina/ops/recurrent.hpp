@@ -22,7 +22,11 @@
 //   - buffers are kept in input-time order, so that dX = dZ Wᵀ and dW = Xᵀ dZ are one GEMM each
 //     whichever way the sequence is walked; step s of the walk reads input step
 //     step_time(s) (go_backwards walks from the last input step to the first);
-//   - the outputs are in walking order (Keras: go_backwards returns the reversed sequence).
+//   - the outputs are in walking order (Keras: go_backwards returns the reversed sequence);
+//   - an optional recurrent dropout mask m [batch, units] (Keras's recurrent_dropout, the same
+//     at every step) multiplies h_{t-1} wherever it enters a product with the recurrent kernel;
+//     the state carried on (LSTM's cell, GRU's z h_{t-1}) is not masked. The gradient to
+//     h_{t-1} through those products is masked the same way.
 
 namespace lamina {
 
@@ -73,6 +77,28 @@ index_t check_gated_shapes(const char* op, index_t gates, const Variable<T>& x,
                       " does not match kernel ", ws, " (expected ", expected, ")");
   }
   return units;
+}
+
+/// Validates a recurrent dropout mask (null: none) against [batch, units].
+template <class T>
+void check_recurrent_mask(const char* op, const Tensor<T>* mask, index_t batch, index_t units) {
+  check<ShapeError>(!mask || mask->shape() == Shape{batch, units}, op, ": recurrent dropout mask ",
+                    mask ? mask->shape() : Shape{}, " does not match [batch, units] = [", batch,
+                    ", ", units, "]");
+}
+
+/// states [batch, steps, units] with each sample's rows multiplied by its row of mask [batch,
+/// units] (no-op for a null mask): the recurrent operands m h_{t-1} from previous_states().
+template <class T>
+void apply_recurrent_mask(Tensor<T>& states, const Tensor<T>* mask) {
+  if (!mask) return;
+  const index_t batch = states.dim(0), steps = states.dim(1), units = states.dim(2);
+  for (index_t n = 0; n < batch; ++n)
+    for (index_t t = 0; t < steps; ++t) {
+      T* row = states.data() + (n * steps + t) * units;
+      const T* m = mask->data() + n * units;
+      for (index_t j = 0; j < units; ++j) row[j] *= m[j];
+    }
 }
 
 /// The outputs in walking order from states h [batch, steps, units] kept in input-time order:
