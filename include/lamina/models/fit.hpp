@@ -147,6 +147,8 @@ History Model<T>::fit_loop(const ModelInput<T>& x, const Tensor<T>* y, FitOption
   const index_t batches = detail::batch_count(n, options.batch_size);
   const index_t steps = options.steps_per_epoch > 0 ? options.steps_per_epoch : batches;
   FitStrategy<T>* const strategy = options.strategy.get();
+  check<ValueError>(!strategy || optimizer_, name_,
+                    ": a model with its own optimizers (a GAN) cannot fit with a strategy");
   const bool chief = !strategy || strategy->chief();  // prints and writes files
   if (strategy)
     strategy->begin(*this, {{"training samples", n},
