@@ -8,6 +8,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -221,6 +223,24 @@ TEST(DataParallel, DifferentModelsAreReported) {
               std::string::npos)
         << m;
   }
+}
+
+// Only rank 0 prints progress and runs the callbacks that write files.
+TEST(DataParallel, OnlyRankZeroPrintsAndWritesFiles) {
+  const auto [x, y] = blobs<float>(32);
+  Sequential<float> model = make_model<float>();
+  const std::string path =
+      ::testing::TempDir() + "lamina_data_parallel_rank" + std::to_string(world_rank()) + ".csv";
+  std::filesystem::remove(path);
+  std::ostringstream progress;
+  FitOptions<float> options{.epochs = 1, .batch_size = 8, .verbose = 2, .output = &progress};
+  options.callbacks = {CSVLogger<float>(path)};
+  options.strategy = distributed::data_parallel<float>();
+  model.fit(x, y, options);
+  EXPECT_EQ(std::filesystem::exists(path), world_rank() == 0);
+  EXPECT_EQ(progress.str().find("Epoch 1/1") != std::string::npos, world_rank() == 0)
+      << progress.str();
+  std::filesystem::remove(path);
 }
 
 TEST(DataParallel, ShardsCoverTheBatchInOrder) {

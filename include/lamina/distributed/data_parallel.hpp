@@ -9,8 +9,6 @@
 /// global batch; every process shuffles alike and trains on its contiguous shard of each global
 /// batch. Needs MPI (CMake target lamina::mpi); lamina.hpp does not include it.
 
-#include <mpi.h>
-
 #include <algorithm>
 #include <climits>
 #include <cstddef>
@@ -22,7 +20,7 @@
 #include <vector>
 
 #include "lamina/core/error.hpp"
-#include "lamina/distributed/environment.hpp"
+#include "lamina/distributed/environment.hpp"  // <mpi.h>
 #include "lamina/models/model.hpp"
 #include "lamina/models/strategy.hpp"
 

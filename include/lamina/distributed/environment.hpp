@@ -4,6 +4,14 @@
 /// top of main initialises MPI and finalises it when env goes out of scope. Needs MPI (CMake
 /// target lamina::mpi); lamina.hpp does not include it.
 
+// lamina uses MPI's C API only: leave out the deprecated C++ bindings that Open MPI's and
+// MPICH's mpi.h would otherwise pull in (they warn under -Wextra).
+#ifndef OMPI_SKIP_MPICXX
+#define OMPI_SKIP_MPICXX 1
+#endif
+#ifndef MPICH_SKIP_MPICXX
+#define MPICH_SKIP_MPICXX 1
+#endif
 #include <mpi.h>
 
 #include <cstdio>
