@@ -20,6 +20,13 @@ LAMINA_PACKAGES=(
   fortunes  # the text example's English text (/usr/share/games/fortunes)
 )
 
+# Optional Debian packages: installed when possible, never required. With Open MPI, CMake creates
+# lamina::mpi and the distributed tests (mpirun -np 2 and 3, a few seconds); without it, neither.
+LAMINA_OPTIONAL_PACKAGES=(
+  openmpi-bin
+  libopenmpi-dev
+)
+
 # OpenMP threads that wait for work sleep instead of spinning: on a machine busier than its
 # core count (ctest -j2 with two OpenMP threads per test, or a shared box), spinning threads
 # steal the cores that the working ones need and make two threads 10x slower than one.
@@ -42,11 +49,15 @@ lamina_setup() {
     echo "setup: no dpkg here (not Debian?); make sure these are installed: ${wanted[*]}" >&2
     return 0
   fi
-  local missing=() package
+  local missing=() optional=() package
   for package in "${wanted[@]}"; do
     lamina_package_installed "${package}" || missing+=("${package}")
   done
+  for package in "${LAMINA_OPTIONAL_PACKAGES[@]}"; do
+    lamina_package_installed "${package}" || optional+=("${package}")
+  done
   if ((${#missing[@]} == 0)); then
+    lamina_setup_optional "${optional[@]}"
     return 0
   fi
   local install=(apt-get install -y --no-install-recommends "${missing[@]}")
@@ -59,6 +70,24 @@ lamina_setup() {
   echo "setup: installing missing Debian packages: ${missing[*]}"
   apt-get update
   DEBIAN_FRONTEND=noninteractive "${install[@]}"
+  lamina_setup_optional "${optional[@]}"
+}
+
+# Tries to install the optional packages given (as root); says what is skipped otherwise. Never
+# fails: lamina builds and tests without them.
+lamina_setup_optional() {
+  (($# > 0)) || return 0
+  if [[ "$(id -u)" != 0 ]]; then
+    echo "setup: optional packages not installed (distributed tests skipped): $*" >&2
+    return 0
+  fi
+  echo "setup: installing optional Debian packages: $*"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"; then
+    apt-get update || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" ||
+      echo "setup: could not install optional packages (distributed tests skipped): $*" >&2
+  fi
+  return 0
 }
 
 # Holds an exclusive lock on build directory $1 until the calling script exits (fd 9), so two

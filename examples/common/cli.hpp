@@ -30,6 +30,8 @@
 
 #include <lamina/lamina.hpp>
 
+#include "common/distributed.hpp"
+
 #ifndef LAMINA_DATA_SLICE_DIR
 // CMake passes the absolute path of the source tree's data/fashion-mnist-slice.
 #define LAMINA_DATA_SLICE_DIR "data/fashion-mnist-slice"
@@ -237,12 +239,16 @@ class ExampleCli {
 #endif
       Eigen::setNbThreads(options_.threads);
     }
+    const Processes processes = start_distributed(options_.out);  // under mpirun
     if (const std::string error = writable_directory(options_.out); !error.empty())
       fail("--out: " + error);
     std::cout << options_.name << ": lamina " << LAMINA_VERSION_STRING << ", seed " << options_.seed
               << ", "
               << (kMultithreaded ? std::to_string(threads()) + " thread(s)"
                                  : std::string("1 thread (built without OpenMP)"))
+              << (processes.size > 1
+                      ? " per process, " + std::to_string(processes.size) + " MPI processes"
+                      : std::string())
               << ", output in " << options_.out << "\n";
     return options_;
   }

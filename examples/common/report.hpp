@@ -123,7 +123,8 @@ inline FitOptions<float> fit_options(const ExampleOptions& options, EpochTimer& 
   return {.epochs = options.epochs,
           .batch_size = options.batch_size,
           .seed = options.seed,
-          .on_epoch_end = timer.callback()};
+          .on_epoch_end = timer.callback(),
+          .strategy = fit_strategy<float>()};
 }
 
 /// The index of the largest value in each row of probs [n, classes].

@@ -68,6 +68,9 @@ class Callback {
   /// the batch with loss = nan to the callbacks instead of throwing NonFiniteError. The weights
   /// stay as they were before that batch either way.
   virtual bool handles_non_finite_loss() const { return false; }
+  /// True for a callback that writes files (ModelCheckpoint, CSVLogger): in a distributed fit
+  /// only the chief process (rank 0) runs it.
+  virtual bool writes_files() const { return false; }
 
  protected:
   std::ostream& out() const { return params_.output ? *params_.output : std::cout; }

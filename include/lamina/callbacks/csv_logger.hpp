@@ -21,6 +21,7 @@ class CSVLogger : public Callback<T> {
       : filename_(std::move(filename)), separator_(std::move(separator)), append_(append) {
     check<ValueError>(!filename_.empty(), "CSVLogger: filename is empty");
   }
+  bool writes_files() const override { return true; }
   void on_train_begin(Logs&) override {
     std::error_code ec;
     const bool has_rows = append_ && std::filesystem::file_size(filename_, ec) > 0 && !ec;

@@ -94,6 +94,7 @@ class ModelCheckpoint : public Callback<T> {
     check<ValueError>(!filepath_.empty(), "ModelCheckpoint: filepath is empty");
     detail::format_checkpoint_path(filepath_, 0, {}, true);  // syntax errors now
   }
+  bool writes_files() const override { return true; }
   void on_train_begin(Logs&) override {
     best_ = o_.initial_value_threshold ? *o_.initial_value_threshold
                                        : (maximise_ ? -std::numeric_limits<double>::infinity()

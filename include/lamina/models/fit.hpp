@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -83,6 +84,27 @@ inline PassPosition pass_position(int epoch, index_t steps_per_epoch, index_t ba
 
 template <class T>
 History Model<T>::run_fit(const ModelInput<T>& x, const Tensor<T>* y, FitOptions<T> options) {
+  if (!options.strategy) return fit_loop(x, y, options);
+  // A strategy hears of every exception leaving fit, so that the other processes stop too.
+  const std::shared_ptr<FitStrategy<T>> strategy = options.strategy;
+  strategy_ = strategy.get();
+  try {
+    History history = fit_loop(x, y, options);
+    strategy->end();
+    strategy_ = nullptr;
+    return history;
+  } catch (const RankFailedError&) {
+    strategy_ = nullptr;
+    throw;  // another process failed; every process knows already
+  } catch (...) {
+    strategy_ = nullptr;
+    strategy->fail(std::current_exception());
+    throw;
+  }
+}
+
+template <class T>
+History Model<T>::fit_loop(const ModelInput<T>& x, const Tensor<T>* y, FitOptions<T>& options) {
   require_compiled("fit");
   check_data("fit", x, y);
   check<ValueError>(options.epochs > 0, "fit: epochs must be positive, got ", options.epochs);
@@ -124,17 +146,33 @@ History Model<T>::run_fit(const ModelInput<T>& x, const Tensor<T>* y, FitOptions
   const index_t n = x_train.shape()[0];
   const index_t batches = detail::batch_count(n, options.batch_size);
   const index_t steps = options.steps_per_epoch > 0 ? options.steps_per_epoch : batches;
+  FitStrategy<T>* const strategy = options.strategy.get();
+  check<ValueError>(!strategy || optimizer_, name_,
+                    ": a model with its own optimizers (a GAN) cannot fit with a strategy");
+  const bool chief = !strategy || strategy->chief();  // prints and writes files
+  if (strategy)
+    strategy->begin(*this, {{"training samples", n},
+                            {"validation samples", validation ? validation->first.shape()[0] : 0},
+                            {"batch_size", options.batch_size},
+                            {"steps_per_epoch", steps},
+                            {"epochs", options.epochs},
+                            {"initial_epoch", options.initial_epoch},
+                            {"validation_freq", options.validation_freq},
+                            {"shuffle", options.shuffle},
+                            {"seed", static_cast<std::int64_t>(options.seed)}});
   std::vector<index_t> order(static_cast<std::size_t>(n));
   int order_pass = -1;
   History history;
-  std::vector<CallbackArg<T>> user = options.callbacks;
+  std::vector<CallbackArg<T>> user;
+  for (const CallbackArg<T>& c : options.callbacks)
+    if (chief || !c.get()->writes_files()) user.push_back(c);
   if (options.on_epoch_end)
     user.push_back(LambdaCallback<T>(
         {.on_epoch_end = [f = options.on_epoch_end](int e, Logs& l) { f(e, l); }}));
   detail::CallbackList<T> callbacks(*this,
                                     {.epochs = options.epochs,
                                      .steps = steps,
-                                     .verbose = options.verbose,
+                                     .verbose = chief ? options.verbose : 0,
                                      .output = options.output ? options.output : &std::cout},
                                     user, history);
   stop_training = false;
@@ -152,21 +190,35 @@ History Model<T>::run_fit(const ModelInput<T>& x, const Tensor<T>* y, FitOptions
     callbacks.call(&Callback<T>::on_epoch_begin, epoch, logs);
     set_training(true);
     bool completed = true;
+    index_t seen = 0;  // samples this process trained on in this epoch
     for (index_t step = 0; step < steps && at.step < batches; ++step, ++at.step) {
       Logs batch_logs;
       callbacks.call(&Callback<T>::on_train_batch_begin, step, batch_logs);
-      const index_t begin = at.step * options.batch_size;
-      const index_t end = std::min(n, begin + options.batch_size);
-      const Tensor<T> xb = x_train.gather(order, begin, end);
-      const Tensor<T> yb = y_train ? detail::gather_rows(*y_train, order, begin, end) : Tensor<T>();
-      const Tensor<T> wb = w_train ? detail::gather_rows(*w_train, order, begin, end) : Tensor<T>();
+      index_t begin = at.step * options.batch_size;
+      index_t end = std::min(n, begin + options.batch_size);
+      if (strategy) std::tie(begin, end) = strategy->shard(begin, end);
       place_ = {"fit", epoch + 1, step + 1, steps};
-      try {
-        logs = train_step(xb, y_train ? &yb : nullptr, w_train ? &wb : nullptr);
-      } catch (const NonFiniteError&) {
-        if (!callbacks.handles_non_finite_loss()) throw;
-        logs["loss"] = std::numeric_limits<double>::quiet_NaN();
+      if (begin == end) {  // a global batch smaller than the number of processes
+        optimizer_->zero_grad();
+        strategy->reduce_gradients(optimizer_->parameters());
+        optimizer_->step();
+        logs = metric_logs();
+      } else {
+        const Tensor<T> xb = x_train.gather(order, begin, end);
+        const Tensor<T> yb =
+            y_train ? detail::gather_rows(*y_train, order, begin, end) : Tensor<T>();
+        const Tensor<T> wb =
+            w_train ? detail::gather_rows(*w_train, order, begin, end) : Tensor<T>();
+        try {
+          logs = train_step(xb, y_train ? &yb : nullptr, w_train ? &wb : nullptr);
+        } catch (const NonFiniteError&) {
+          // Distributed, a non-finite loss stops every process (the others cannot go on alone).
+          if (strategy || !callbacks.handles_non_finite_loss()) throw;
+          logs["loss"] = std::numeric_limits<double>::quiet_NaN();
+        }
       }
+      seen += end - begin;
+      if (strategy) strategy->reduce_logs(logs, seen);
       callbacks.call(&Callback<T>::on_train_batch_end, step, logs);
       if (stop_training) {
         completed = step + 1 == steps || at.step + 1 == batches;
@@ -175,10 +227,16 @@ History Model<T>::run_fit(const ModelInput<T>& x, const Tensor<T>* y, FitOptions
     }
     set_training(false);
     if (validation && (epoch + 1) % options.validation_freq == 0) {
-      for (const auto& [key, value] :
-           evaluate_batches("fit (validation)", validation->first, validation->second,
-                            {.batch_size = options.batch_size}))
-        logs["val_" + key] = value;
+      // With a strategy each process evaluates its shard (all of it when it has fewer samples
+      // than there are processes) and the results are reduced.
+      const index_t all = validation->first.shape()[0];
+      const auto [vb, ve] =
+          strategy ? strategy->validation_part(all) : std::pair<index_t, index_t>{0, all};
+      Logs val =
+          evaluate_batches("fit (validation)", validation->first.slice(vb, ve),
+                           validation->second.slice(vb, ve), {.batch_size = options.batch_size});
+      if (strategy) strategy->reduce_logs(val, ve - vb);
+      for (const auto& [key, value] : val) logs["val_" + key] = value;
       check_validation_loss(logs["val_loss"], epoch + 1, validation->first, validation->second);
     }
     if (optimizer_ && optimizer_->learning_rate_setting().schedule())

@@ -25,6 +25,7 @@
 #include "lamina/models/model_file.hpp"
 #include "lamina/models/progress.hpp"
 #include "lamina/models/step_check.hpp"
+#include "lamina/models/strategy.hpp"
 #include "lamina/models/summary.hpp"
 #include "lamina/ops/activation.hpp"
 
@@ -73,6 +74,9 @@ struct FitOptions {
   /// an epoch continues the pass where the previous one stopped, a pass that runs out ends its
   /// epoch early, and the next epoch starts a new (reshuffled) pass.
   index_t steps_per_epoch = 0;
+  /// How the steps run across processes (lamina::distributed::DataParallel); null: here alone.
+  /// batch_size stays the global batch, as in Keras.
+  std::shared_ptr<FitStrategy<T>> strategy{};
 };
 
 /// Options of Model::evaluate and Model::predict.
@@ -533,6 +537,7 @@ class Model {
     detail::check_finite_loss(value, place_);
     loss.backward();
     detail::check_finite_gradients(layers(), place_);
+    if (strategy_) strategy_->reduce_gradients(optimizer_->parameters());
     optimizer_->step();
     loss_sum_ += value * double(x.dim(0));
     loss_count_ += double(x.dim(0));
@@ -811,6 +816,10 @@ class Model {
   double loss_sum_ = 0, loss_count_ = 0;
   std::uint64_t fit_seed_ = 0;
   detail::StepPlace place_;
+  FitStrategy<T>* strategy_ = nullptr;  // the running fit's, for train_step
+
+  /// fit's loop proper (run_fit wraps it for a strategy's failure handling).
+  History fit_loop(const ModelInput<T>& x, const Tensor<T>* y, FitOptions<T>& options);
 
   friend struct detail::ModelFile;
 };
