@@ -430,11 +430,7 @@ void Model<T>::print_functional_summary(std::ostream& out) const {
     total += l.count_params();
     trainable += l.count_trainable_params();
   }
-  out << std::string(width, '=') << '\n';
-  out << "Total params: " << with_thousands(total) << '\n';
-  out << "Trainable params: " << with_thousands(trainable) << '\n';
-  out << "Non-trainable params: " << with_thousands(total - trainable) << '\n';
-  out << std::string(width, '_') << '\n';
+  print_summary_totals(out, width, total, trainable);
 }
 
 namespace detail {
