@@ -235,6 +235,23 @@ TEST(Functional, MergeLayersComputeKerasValues) {
   EXPECT_EQ(c.shape(), Shape({2, 3}));
 }
 
+TEST(Functional, LowerCaseMergeFunctionsAreTheLayers) {
+  auto a = Input<float>({3});
+  auto b = Input<float>({3});
+  EXPECT_EQ(add({a, b}).layer().type(), "Add");
+  EXPECT_EQ(subtract({a, b}).layer().type(), "Subtract");
+  EXPECT_EQ(multiply({a, b}).layer().type(), "Multiply");
+  EXPECT_EQ(average({a, b}).layer().type(), "Average");
+  EXPECT_EQ(maximum({a, b}).layer().type(), "Maximum");
+  EXPECT_EQ(minimum({a, b}).layer().type(), "Minimum");
+  const auto joined = concatenate({a, b});
+  EXPECT_EQ(joined.shape(), Shape({6}));
+  Model<float> model({a, b}, joined);
+  const Tensor<float> xa = random_tensor({2, 3}, 1), xb = random_tensor({2, 3}, 2);
+  const Tensor<float> y = model.predict({xa, xb});
+  EXPECT_EQ(y.at({1, 4}), xb.at({1, 1}));
+}
+
 TEST(Functional, MinimumGradientMatchesFiniteDifferences) {
   Minimum<double> minimum_layer;
   const auto f = [&](const std::vector<Variable<double>>& xs) {

@@ -139,6 +139,36 @@ KerasTensor<T> Input(Shape shape, InputOptions options = {}) {
       std::make_shared<InputLayer<T>>(std::move(shape), std::move(options)));
 }
 
+// Keras's functional forms of the merge layers: `add({x, shortcut})` is `Add()({x, shortcut})`.
+template <class T>
+KerasTensor<T> add(std::initializer_list<KerasTensor<T>> xs) {
+  return Add<T>()(std::vector<KerasTensor<T>>(xs));
+}
+template <class T>
+KerasTensor<T> subtract(std::initializer_list<KerasTensor<T>> xs) {
+  return Subtract<T>()(std::vector<KerasTensor<T>>(xs));
+}
+template <class T>
+KerasTensor<T> multiply(std::initializer_list<KerasTensor<T>> xs) {
+  return Multiply<T>()(std::vector<KerasTensor<T>>(xs));
+}
+template <class T>
+KerasTensor<T> average(std::initializer_list<KerasTensor<T>> xs) {
+  return Average<T>()(std::vector<KerasTensor<T>>(xs));
+}
+template <class T>
+KerasTensor<T> maximum(std::initializer_list<KerasTensor<T>> xs) {
+  return Maximum<T>()(std::vector<KerasTensor<T>>(xs));
+}
+template <class T>
+KerasTensor<T> minimum(std::initializer_list<KerasTensor<T>> xs) {
+  return Minimum<T>()(std::vector<KerasTensor<T>>(xs));
+}
+template <class T>
+KerasTensor<T> concatenate(std::initializer_list<KerasTensor<T>> xs, int axis = -1) {
+  return Concatenate<T>(axis)(std::vector<KerasTensor<T>>(xs));
+}
+
 /// One symbolic tensor or a list of them: what Model<T>(inputs, outputs) takes for either.
 template <class T>
 struct KerasTensors {
@@ -430,11 +460,7 @@ void Model<T>::print_functional_summary(std::ostream& out) const {
     total += l.count_params();
     trainable += l.count_trainable_params();
   }
-  out << std::string(width, '=') << '\n';
-  out << "Total params: " << with_thousands(total) << '\n';
-  out << "Trainable params: " << with_thousands(trainable) << '\n';
-  out << "Non-trainable params: " << with_thousands(total - trainable) << '\n';
-  out << std::string(width, '_') << '\n';
+  print_summary_totals(out, width, total, trainable);
 }
 
 namespace detail {

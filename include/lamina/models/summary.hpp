@@ -18,6 +18,16 @@ inline std::string with_thousands(index_t n) {
   return n < 0 ? "-" + out : out;
 }
 
+/// The end of Keras's summary table: the rule and the parameter totals.
+inline void print_summary_totals(std::ostream& out, std::size_t width, index_t total,
+                                 index_t trainable) {
+  out << std::string(width, '=') << '\n';
+  out << "Total params: " << with_thousands(total) << '\n';
+  out << "Trainable params: " << with_thousands(trainable) << '\n';
+  out << "Non-trainable params: " << with_thousands(total - trainable) << '\n';
+  out << std::string(width, '_') << '\n';
+}
+
 /// Writes Keras's model summary table for `layers` (all built).
 template <class T>
 void print_summary(std::ostream& out, const std::string& model_name,
@@ -43,11 +53,7 @@ void print_summary(std::ostream& out, const std::string& model_name,
     total += l.count_params();
     trainable += l.count_trainable_params();
   }
-  out << std::string(width, '=') << '\n';
-  out << "Total params: " << with_thousands(total) << '\n';
-  out << "Trainable params: " << with_thousands(trainable) << '\n';
-  out << "Non-trainable params: " << with_thousands(total - trainable) << '\n';
-  out << std::string(width, '_') << '\n';
+  print_summary_totals(out, width, total, trainable);
 }
 
 }  // namespace lamina
