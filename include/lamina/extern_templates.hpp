@@ -44,6 +44,8 @@
   X(GlobalAveragePooling2D) X(GlobalMaxPooling2D) X(GRU) X(LSTM) X(LayerNormalization)         \
   X(LeakyReLU) X(MaxPooling2D) X(ReLU) X(Reshape) X(SimpleRNN) X(Softmax) X(UpSampling2D)      \
   X(ZeroPadding2D)                                                                             \
+  X(detail::RandomImageTransform) X(RandomFlip) X(RandomRotation) X(RandomTranslation)         \
+  X(RandomZoom)                                                                                \
   /* losses */                                                                                 \
   X(Loss) X(LossFunctionWrapper) X(MeanSquaredError) X(MeanAbsoluteError) X(Huber) X(LogCosh)  \
   X(CosineSimilarity) X(KLDivergence) X(Poisson) X(Hinge) X(BinaryCrossentropy)                \

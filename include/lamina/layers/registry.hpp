@@ -20,6 +20,7 @@
 #include "lamina/layers/lstm.hpp"
 #include "lamina/layers/normalization.hpp"
 #include "lamina/layers/pooling.hpp"
+#include "lamina/layers/preprocessing.hpp"
 #include "lamina/layers/reshape.hpp"
 #include "lamina/layers/simple_rnn.hpp"
 #include "lamina/layers/upsampling2d.hpp"
@@ -61,6 +62,10 @@ Registry<LayerFactory<T>>& layer_registry() {
           {"LayerNormalization", &LayerNormalization<T>::from_config},
           {"LeakyReLU", &LeakyReLU<T>::from_config},
           {"MaxPooling2D", &MaxPooling2D<T>::from_config},
+          {"RandomFlip", &RandomFlip<T>::from_config},
+          {"RandomRotation", &RandomRotation<T>::from_config},
+          {"RandomTranslation", &RandomTranslation<T>::from_config},
+          {"RandomZoom", &RandomZoom<T>::from_config},
           {"ReLU", &ReLU<T>::from_config},
           {"Reshape", &Reshape<T>::from_config},
           {"SimpleRNN", &SimpleRNN<T>::from_config},
