@@ -42,6 +42,18 @@ struct RandomTransformOptions {
   std::string name{};
 };
 
+/// Options of RandomZoom: RandomTransformOptions and, first, Keras's width_factor.
+struct RandomZoomOptions {
+  /// The range of the width's zoom; by default (nullopt, Keras's None) the height's draw.
+  std::optional<FactorRange> width_factor{};
+  std::string fill_mode = "reflect";
+  std::string interpolation = "bilinear";
+  std::optional<std::uint64_t> seed{};
+  double fill_value = 0.0;
+  Shape input_shape{};
+  std::string name{};
+};
+
 /// Options of RandomFlip.
 struct RandomFlipOptions {
   /// Seed of the draws; by default the layer's seed, which the model sets.
@@ -74,8 +86,10 @@ inline FactorRange read_factor(ConfigReader& r, const char* key) {
   return FactorRange(v[0].get<double>(), v[1].get<double>());
 }
 
-/// The op options that fill_mode, interpolation and fill_value name, checked.
-inline AffineTransformOptions transform_options(const char* type, const RandomTransformOptions& o) {
+/// The op options that fill_mode, interpolation and fill_value name, checked (o is
+/// RandomTransformOptions or RandomZoomOptions).
+template <class Options>
+AffineTransformOptions transform_options(const char* type, const Options& o) {
   AffineTransformOptions op;
   op.fill_mode = in_option(type, "fill_mode", [&] { return parse_fill_mode(o.fill_mode); });
   op.interpolation =
@@ -86,9 +100,10 @@ inline AffineTransformOptions transform_options(const char* type, const RandomTr
   return op;
 }
 
-/// Reads what RandomTransformOptions holds from a config.
-inline RandomTransformOptions read_transform_options(ConfigReader& r) {
-  RandomTransformOptions o;
+/// Reads the fill options and the common ones (RandomTransformOptions' fields) from a config.
+template <class Options = RandomTransformOptions>
+Options read_transform_options(ConfigReader& r) {
+  Options o;
   read_common_options(r, o);
   o.fill_mode = r.get("fill_mode", o.fill_mode);
   o.interpolation = r.get("interpolation", o.interpolation);
@@ -288,19 +303,18 @@ class RandomRotation : public detail::RandomImageTransform<T> {
 /// Zooms each image about its centre by a random factor, in training only (Keras 3's
 /// RandomZoom): the output reads an area (1 + U(height_factor)) times the image's height and
 /// (1 + U(width_factor)) times its width, so a positive factor zooms out and a negative one
-/// zooms in. Without width_factor both axes use the height's draw (the aspect is kept).
+/// zooms in. Without options.width_factor both axes use the height's draw (the aspect is kept):
+/// `RandomZoom(0.2)`, `RandomZoom({-0.3, 0.1}, {.width_factor = 0.2, .fill_mode = "constant"})`.
 /// Factors lie in (-1, 1]; the uncovered area is filled by fill_mode.
 /// input: [batch, height, width, channels]; output: the same shape.
 template <class T = float>
 class RandomZoom : public detail::RandomImageTransform<T> {
  public:
-  explicit RandomZoom(FactorRange height_factor,
-                      std::optional<FactorRange> width_factor = std::nullopt,
-                      RandomTransformOptions options = {})
+  explicit RandomZoom(FactorRange height_factor, RandomZoomOptions options = {})
       : detail::RandomImageTransform<T>(options.name, options.input_shape, options.seed,
                                         detail::transform_options("RandomZoom", options), true),
         height_(height_factor),
-        width_(width_factor) {
+        width_(options.width_factor) {
     detail::check_factor(this->label(), "height_factor", height_, -1.0, 1.0, /*open_min=*/true);
     if (width_) detail::check_factor(this->label(), "width_factor", *width_, -1.0, 1.0, true);
   }
@@ -316,14 +330,13 @@ class RandomZoom : public detail::RandomImageTransform<T> {
   /// The layer get_config() describes.
   static std::shared_ptr<RandomZoom> from_config(const Json& config) {
     ConfigReader r(config, "RandomZoom");
-    RandomTransformOptions o = detail::read_transform_options(r);
+    RandomZoomOptions o = detail::read_transform_options<RandomZoomOptions>(r);
     const FactorRange h = detail::read_factor(r, "height_factor");
-    std::optional<FactorRange> w;
     if (r.has("width_factor") && !config.at("width_factor").is_null())
-      w = detail::read_factor(r, "width_factor");
+      o.width_factor = detail::read_factor(r, "width_factor");
     else if (r.has("width_factor"))
       r.get<Json>("width_factor");  // null: marks the option as read
-    return detail::finish_from_config(r, RandomZoom(h, w, std::move(o)));
+    return detail::finish_from_config(r, RandomZoom(h, std::move(o)));
   }
 
  protected:
