@@ -26,6 +26,7 @@
 namespace lamina {
 namespace {
 
+using testing::expect_config_round_trip;
 using testing::expect_error;
 using testing::expect_layer_gradients_match;
 using testing::expect_matches_reference;
@@ -232,15 +233,6 @@ TEST(ActivationLayers, SoftmaxOverTheLastAxisFusesWithCrossEntropy) {
       EXPECT_NEAR(y.data()[b * 12 + j] + y.data()[b * 12 + 4 + j] + y.data()[b * 12 + 8 + j], 1.0,
                   1e-15);
   EXPECT_EQ(LeakyReLU<double>().output_activation(), "linear");  // 0.3 is not "leaky_relu"'s 0.2
-}
-
-/// The layer rebuilt from its layer_spec has the same class and config.
-template <class T>
-void expect_config_round_trip(const Layer<T>& layer) {
-  const Json spec = layer_spec(layer);
-  const std::shared_ptr<Layer<T>> back = layer_from_spec<T>(spec);
-  EXPECT_EQ(back->type(), layer.type());
-  EXPECT_EQ(back->get_config(), layer.get_config()) << spec.dump();
 }
 
 TYPED_TEST(ActivationTyped, ParameterisedLayerConfigsRoundTrip) {

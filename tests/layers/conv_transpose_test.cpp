@@ -26,6 +26,7 @@ namespace lamina {
 namespace {
 
 using testing::expect_close;
+using testing::expect_config_round_trip;
 using testing::expect_error;
 using testing::expect_gradients_match;
 using testing::expect_layer_gradients_match;
@@ -435,15 +436,6 @@ TEST(ConvTransposeModel, SummaryShowsKerasNamesShapesAndParameterCounts) {
   }
   EXPECT_NE(s.find("Total params: 1,424\n"), std::string::npos) << s;
   EXPECT_NE(s.find("Trainable params: 1,424\n"), std::string::npos) << s;
-}
-
-/// The layer rebuilt from its layer_spec has the same class and config.
-template <class T>
-void expect_config_round_trip(const Layer<T>& layer) {
-  const Json spec = layer_spec(layer);
-  const std::shared_ptr<Layer<T>> back = layer_from_spec<T>(spec);
-  EXPECT_EQ(back->type(), layer.type());
-  EXPECT_EQ(back->get_config(), layer.get_config()) << spec.dump();
 }
 
 TYPED_TEST(ConvTransposeTyped, ConfigsRoundTrip) {

@@ -19,6 +19,7 @@
 namespace lamina {
 namespace {
 
+using testing::expect_config_round_trip;
 using testing::expect_error;
 using testing::expect_layer_gradients_match;
 using testing::expect_tensor_near;
@@ -190,15 +191,6 @@ TEST(PreprocessingGrad, MatchesFiniteDifferences) {
   Variable<double> y = flip(v);
   y.backward(y.value());  // d/dx sum(y * y) / 2 = flip^T(y) = x
   EXPECT_EQ(v.grad().to_vector(), x.to_vector());
-}
-
-/// The layer rebuilt from its layer_spec has the same class and config.
-template <class T>
-void expect_config_round_trip(const Layer<T>& layer) {
-  const Json spec = layer_spec(layer);
-  const std::shared_ptr<Layer<T>> back = layer_from_spec<T>(spec);
-  EXPECT_EQ(back->type(), layer.type());
-  EXPECT_EQ(back->get_config(), layer.get_config()) << spec.dump();
 }
 
 TYPED_TEST(PreprocessingTyped, ConfigsRoundTripWithKerasDefaults) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -167,6 +168,15 @@ Variable<T> weight(const Layer<T>& layer, const std::string& name) {
     if (w.name == name) return w.variable;
   ADD_FAILURE() << layer.label() << " has no weight '" << name << "'";
   return Variable<T>();
+}
+
+/// The layer rebuilt from its layer_spec has the same class and config.
+template <class T>
+void expect_config_round_trip(const Layer<T>& layer) {
+  const Json spec = layer_spec(layer);
+  const std::shared_ptr<Layer<T>> back = layer_from_spec<T>(spec);
+  EXPECT_EQ(back->type(), layer.type());
+  EXPECT_EQ(back->get_config(), layer.get_config()) << spec.dump();
 }
 
 }  // namespace lamina::testing
