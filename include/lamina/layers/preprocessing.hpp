@@ -42,7 +42,9 @@ struct RandomTransformOptions {
   std::string name{};
 };
 
-/// Options of RandomZoom: RandomTransformOptions and, first, Keras's width_factor.
+/// Options of RandomZoom: RandomTransformOptions' fields led by Keras's width_factor (Keras's
+/// keyword order). A struct of its own, not a second positional factor, so that
+/// `RandomZoom({-0.3, 0.1})` means one pair and not a copy of RandomZoom(-0.3, 0.1).
 struct RandomZoomOptions {
   /// The range of the width's zoom; by default (nullopt, Keras's None) the height's draw.
   std::optional<FactorRange> width_factor{};
@@ -305,7 +307,8 @@ class RandomRotation : public detail::RandomImageTransform<T> {
 /// (1 + U(width_factor)) times its width, so a positive factor zooms out and a negative one
 /// zooms in. Without options.width_factor both axes use the height's draw (the aspect is kept):
 /// `RandomZoom(0.2)`, `RandomZoom({-0.3, 0.1}, {.width_factor = 0.2, .fill_mode = "constant"})`.
-/// Factors lie in (-1, 1]; the uncovered area is filled by fill_mode.
+/// Factors lie in (-1, 1] (Keras 3 also takes -1, a zoom onto one point; lamina refuses it);
+/// the uncovered area is filled by fill_mode.
 /// input: [batch, height, width, channels]; output: the same shape.
 template <class T = float>
 class RandomZoom : public detail::RandomImageTransform<T> {
