@@ -47,6 +47,8 @@
   X(Softmax) X(UpSampling2D) X(ZeroPadding2D)                                                  \
   X(InputLayer) X(Merge) X(Add) X(Subtract) X(Multiply) X(Average) X(Maximum) X(Minimum)       \
   X(Concatenate)                                                                               \
+  X(detail::RandomImageTransform) X(RandomFlip) X(RandomRotation) X(RandomTranslation)         \
+  X(RandomZoom)                                                                                \
   /* losses */                                                                                 \
   X(Loss) X(LossFunctionWrapper) X(MeanSquaredError) X(MeanAbsoluteError) X(Huber) X(LogCosh)  \
   X(CosineSimilarity) X(KLDivergence) X(Poisson) X(Hinge) X(BinaryCrossentropy)                \

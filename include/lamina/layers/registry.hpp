@@ -23,6 +23,7 @@
 #include "lamina/layers/merge.hpp"
 #include "lamina/layers/normalization.hpp"
 #include "lamina/layers/pooling.hpp"
+#include "lamina/layers/preprocessing.hpp"
 #include "lamina/layers/rescaling.hpp"
 #include "lamina/layers/reshape.hpp"
 #include "lamina/layers/simple_rnn.hpp"
@@ -77,6 +78,10 @@ Registry<LayerFactory<T>>& layer_registry() {
           {"Maximum", &Maximum<T>::from_config},
           {"Minimum", &Minimum<T>::from_config},
           {"Multiply", &Multiply<T>::from_config},
+          {"RandomFlip", &RandomFlip<T>::from_config},
+          {"RandomRotation", &RandomRotation<T>::from_config},
+          {"RandomTranslation", &RandomTranslation<T>::from_config},
+          {"RandomZoom", &RandomZoom<T>::from_config},
           {"ReLU", &ReLU<T>::from_config},
           {"Rescaling", &Rescaling<T>::from_config},
           {"Reshape", &Reshape<T>::from_config},
