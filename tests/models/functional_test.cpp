@@ -150,9 +150,21 @@ TEST(Functional, TwoInputsTwoOutputsTrainWithWeightedLosses) {
   EXPECT_EQ(outs[1].shape(), Shape({n, 4}));
   // The logged loss of an output is its loss on predict_outputs's values.
   const Logs after = model.evaluate({x1, x2}, {y1, y2}, {.batch_size = n});
-  NoGradGuard no_grad;
-  const double bce = BinaryCrossentropy<float>()(Variable<float>(outs[0]), y1).item();
-  EXPECT_NEAR(after.at("priority_loss"), bce, 1e-5);
+  {
+    NoGradGuard no_grad;
+    const double bce = BinaryCrossentropy<float>()(Variable<float>(outs[0]), y1).item();
+    EXPECT_NEAR(after.at("priority_loss"), bce, 1e-5);
+  }
+  // Saved with its losses, weights, metrics and optimizer state, it resumes exactly.
+  const std::string path = ::testing::TempDir() + "functional_two_outputs.safetensors";
+  model.save(path);
+  auto loaded = load_model<float>(path);
+  EXPECT_EQ(loaded->evaluate({x1, x2}, {y1, y2}, {.batch_size = n}), after);
+  const FitOptions<float> more{.epochs = 1, .batch_size = 16, .verbose = 0, .seed = 7};
+  model.fit({x1, x2}, {y1, y2}, more);
+  loaded->fit({x1, x2}, {y1, y2}, more);
+  const auto w = model.get_weights(), v = loaded->get_weights();
+  for (std::size_t i = 0; i < w.size(); ++i) EXPECT_TRUE(same_values(w[i], v[i])) << i;
   expect_error<ValueError>([&] { model.fit(x1, y1); }, {"2 inputs"});
   expect_error<ValueError>([&] { model.fit({x1, x2}, y1); }, {"1 targets for a model of 2"});
   expect_error<ShapeError>([&] { model.evaluate({x2, x1}, {y1, y2}); }, {"input 0 must be"});

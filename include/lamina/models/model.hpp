@@ -288,6 +288,8 @@ class Model {
     for (LossArg<T>& l : losses) made.push_back(l.release());
     compile(std::move(optimizer), LossArg<T>(*made.front()), {});
     compile_outputs(std::move(made), metrics, std::move(loss_weights));
+    metric_specs_ = Json::array();
+    for (const MetricArg<T>& m : metrics) metric_specs_.push_back(m.spec());
   }
   /// Whether compile() was called (a GAN's own compile counts too).
   virtual bool compiled() const { return optimizer_ != nullptr; }

@@ -134,20 +134,24 @@ struct ModelFile {
     const auto weights = model.named_weights();
     for (const auto& [name, variable] : weights) w.add(name, variable.value());
     // A model with its own optimizers (GAN) saves its architecture and weights only.
-    // A model of several outputs saves no compile settings yet (compile it again after loading).
-    const bool several_losses = !model.output_losses_.empty();
-    if (model.optimizer_ && model.loss_ && !several_losses) {
-      w.set_metadata(
-          "compile_config",
-          Json{{"optimizer",
-                {{"class_name", model.optimizer_->class_name()},
-                 {"config", model.optimizer_->get_config()}}},
-               {"loss", {{"name", model.loss_->name()}, {"config", model.loss_->get_config()}}},
-               {"metrics", model.metric_specs_}}
-              .dump());
+    if (model.optimizer_ && model.loss_) {
+      const auto loss_spec = [](const auto& loss) {
+        return Json{{"name", loss.name()}, {"config", loss.get_config()}};
+      };
+      Json config{{"optimizer",
+                   {{"class_name", model.optimizer_->class_name()},
+                    {"config", model.optimizer_->get_config()}}},
+                  {"metrics", model.metric_specs_}};
+      if (model.output_losses_.empty()) {
+        config["loss"] = loss_spec(*model.loss_);
+      } else {  // a functional model of several outputs: one loss each, and their weights
+        config["losses"] = Json::array();
+        for (const auto& loss : model.output_losses_) config["losses"].push_back(loss_spec(*loss));
+        config["loss_weights"] = model.loss_weights_;
+      }
+      w.set_metadata("compile_config", config.dump());
     }
-    if (!options.include_optimizer || !model.optimizer_ || !model.optimizer_built_ ||
-        several_losses) {
+    if (!options.include_optimizer || !model.optimizer_ || !model.optimizer_built_) {
       w.write(path);
       return;
     }
@@ -182,9 +186,16 @@ struct ModelFile {
       auto optimizer =
           optimizer_from_config<T>(o.get<std::string>("class_name"), o.get<Json>("config"));
       o.finish();
-      ConfigReader l(r.get<Json>("loss"), "compile_config loss");
-      auto loss = make_loss<T>(l.get<std::string>("name"), l.get<Json>("config", Json::object()));
-      l.finish();
+      const auto read_loss = [](const Json& spec) {
+        ConfigReader l(spec, "compile_config loss");
+        auto loss = make_loss<T>(l.get<std::string>("name"), l.get<Json>("config", Json::object()));
+        l.finish();
+        return loss;
+      };
+      const Json several = r.get<Json>("losses", nullptr);
+      check<ValueError>(several.is_null() || (several.is_array() && !several.empty()),
+                        "compile_config: losses must be a non-empty list, got ", several.dump());
+      auto loss = read_loss(several.is_null() ? r.get<Json>("loss") : Json(several.at(0)));
       std::vector<MetricArg<T>> metrics;
       for (const Json& m : r.get<Json>("metrics", Json::array())) {
         if (m.is_string()) {
@@ -201,8 +212,25 @@ struct ModelFile {
         mr.finish();
         metrics.emplace_back(*metric);
       }
-      r.finish();
-      model.compile(*optimizer, *loss, metrics);
+      if (several.is_null()) {
+        r.finish();
+        model.compile(*optimizer, *loss, metrics);
+      } else {
+        std::vector<LossArg<T>> losses;
+        for (const Json& spec : several) losses.emplace_back(*read_loss(spec));
+        const Json weight_list = r.get<Json>("loss_weights");
+        check<ValueError>(weight_list.is_array() && weight_list.size() == several.size(),
+                          "compile_config: loss_weights must be a list of ", several.size(),
+                          " numbers, got ", weight_list.dump());
+        std::vector<double> weights;
+        for (const Json& x : weight_list) {
+          check<ValueError>(x.is_number(),
+                            "compile_config: a loss weight is not a number: ", x.dump());
+          weights.push_back(x.get<double>());
+        }
+        r.finish();
+        model.compile(*optimizer, std::move(losses), metrics, weights);
+      }
 
       const Json state = metadata_json(f, "training_state");
       if (state.is_null()) return;
