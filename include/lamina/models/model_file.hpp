@@ -140,8 +140,7 @@ struct ModelFile {
       };
       Json config{{"optimizer",
                    {{"class_name", model.optimizer_->class_name()},
-                    {"config", model.optimizer_->get_config()}}},
-                  {"metrics", model.metric_specs_}};
+                    {"config", model.optimizer_->get_config()}}}};
       if (model.output_losses_.empty()) {
         config["loss"] = loss_spec(*model.loss_);
       } else {  // a functional model of several outputs: one loss each, and their weights
@@ -149,6 +148,7 @@ struct ModelFile {
         for (const auto& loss : model.output_losses_) config["losses"].push_back(loss_spec(*loss));
         config["loss_weights"] = model.loss_weights_;
       }
+      config["metrics"] = model.metric_specs_;
       w.set_metadata("compile_config", config.dump());
     }
     if (!options.include_optimizer || !model.optimizer_ || !model.optimizer_built_) {
