@@ -348,7 +348,10 @@ class MalformedModelFile : public ::testing::Test {
                        const std::vector<std::string>& parts) {
     FileEditor editor(good_);
     edit(editor);
-    const std::string path = editor.write("malformed.safetensors");
+    // One file per test: ctest runs the tests of this fixture in parallel processes.
+    const std::string path = editor.write(
+        std::string("malformed_") +
+        ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".safetensors");
     std::vector<std::string> all{path + ": "};
     all.insert(all.end(), parts.begin(), parts.end());
     expect_error<IoError>([&] { load_model<float>(path); }, all);
@@ -364,7 +367,9 @@ class MalformedModelFile : public ::testing::Test {
         },
         parts);
   }
-  std::string good_ = temp_path("good_model.safetensors");
+  std::string good_ =
+      temp_path(std::string("good_model_") +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".safetensors");
 };
 
 TEST_F(MalformedModelFile, TheUneditedFileLoads) {
@@ -398,7 +403,8 @@ TEST_F(MalformedModelFile, UnknownModelClass) {
         spec["class_name"] = "Transformer";
         f.metadata["model_config"] = spec.dump();
       },
-      {"unknown model class 'Transformer'", "valid names: Autoencoder, Functional, GAN, Sequential"});
+      {"unknown model class 'Transformer'",
+       "valid names: Autoencoder, Functional, GAN, Sequential"});
 }
 
 TEST_F(MalformedModelFile, UnknownLayerClass) {
