@@ -133,7 +133,8 @@ TYPED_TEST(SavingTest, ResumedTrainingMatchesAnUninterruptedRun) {
     FitOptions<T> two = options;
     two.epochs = 2;
     first.fit(x, y, two);
-    const std::string path = temp_path(std::string("resume_") + optimizer + ".safetensors");
+    const std::string path = temp_path(std::string("resume_") + optimizer + "_" +
+                                       std::to_string(sizeof(T)) + ".safetensors");
     first.save(path);
     const auto resumed = load_model<T>(path);
     FitOptions<T> rest = options;
