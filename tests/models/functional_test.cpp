@@ -330,6 +330,24 @@ TEST(Functional, ErrorsNameTheProblem) {
   expect_error<ValueError>([&] { built(a); }, {"std::shared_ptr"});
 }
 
+TEST(Functional, MalformedConfigsAreRejected) {
+  auto a = Input<float>({4});
+  Model<float> model(a, Dense(2)(a));
+  const Json good = model.get_config();
+  const auto rejected = [&](const std::function<void(Json&)>& edit, const std::string& part) {
+    Json c = good;
+    edit(c);
+    expect_error<ValueError>([&] { detail::functional_from_config<float>(c); }, {part});
+  };
+  rejected([](Json& c) { c["layers"][1]["inbound_nodes"][0][0][0] = "nowhere"; },
+           "names layer \"nowhere\"");
+  rejected([](Json& c) { c["layers"][1]["inbound_nodes"][0][0][1] = 3; }, "are never computed");
+  rejected([](Json& c) { c["layers"][1]["name"] = "other"; }, "has the name 'dense'");
+  rejected([](Json& c) { c["output_layers"][0][1] = -1; }, "bad node or tensor index");
+  rejected([](Json& c) { c["layers"][1]["inbound_nodes"] = 7; }, "must be a list");
+  EXPECT_EQ(detail::functional_from_config<float>(good)->get_config(), good);
+}
+
 TEST(Functional, SequentialStartsWithAnInput) {
   Sequential<float> model({Input<float>({16}), Dense(8, {.activation = "relu"}), Dense(2)});
   EXPECT_TRUE(model.built());
