@@ -70,11 +70,25 @@
 
 /// The function templates compiled once, for scalar T; `prefix` is `extern` for declarations,
 /// empty for definitions (instantiate.hpp).
-#define LAMINA_EXTERN_FUNCTIONS(prefix, T)                                   \
+/// Besides the factories, the templates that the classes' inline members call (GCC compiles
+/// inline members of an extern class template in each translation unit for inlining, and with
+/// them everything they call that is not extern): the registries behind compile's strings and
+/// the model file's reader and writer.
+#define LAMINA_EXTERN_FUNCTIONS(prefix, T)                                                     \
   prefix template Registry<LayerFactory<T>>& layer_registry<T>();                              \
   prefix template std::shared_ptr<Layer<T>> layer_from_spec<T>(const Json&);                   \
   prefix template Registry<ModelFactory<T>>& model_registry<T>();                              \
-  prefix template std::shared_ptr<Model<T>> model_from_spec<T>(const Json&);
+  prefix template std::shared_ptr<Model<T>> model_from_spec<T>(const Json&);                   \
+  prefix template std::unique_ptr<Optimizer<T>> make_optimizer<T>(const std::string&);         \
+  prefix template std::unique_ptr<Optimizer<T>> optimizer_from_config<T>(const std::string&,   \
+                                                                          const Json&);        \
+  prefix template Registry<MetricFactory<T>>& metric_registry<T>();                            \
+  prefix template Registry<LossFactory<T>>& loss_registry<T>();                                \
+  prefix template void detail::ModelFile::save<Model<T>>(const Model<T>&, const std::string&,  \
+                                                         const SaveOptions&);                  \
+  prefix template void detail::ModelFile::restore<Model<T>>(Model<T>&, const SafetensorsFile&); \
+  prefix template void detail::ModelFile::assign_optimizer_state<Model<T>>(                    \
+      Model<T>&, const SafetensorsFile&);
 
 #define LAMINA_DETAIL_EXTERN_CLASS(name) \
   extern template class name<float>;                                                           \

@@ -121,140 +121,10 @@ void assign_weights(M& model, const SafetensorsFile& f) {
 /// Model::save and Model::restore (a friend of Model, so that the file format lives here).
 struct ModelFile {
   template <class M>
-  static void save(const M& model, const std::string& path, const SaveOptions& options) {
-    check<ValueError>(!model.class_name().empty(), model.name_,
-                      ": save() needs to record the architecture, and this model class has no "
-                      "class_name(); override class_name() and get_config() and "
-                      "register_model() a factory, or use save_weights()");
-    check<ValueError>(model.build_input_shape_.has_value(), model.name_,
-                      ": save() needs a built model; call build(input_shape) or fit() first");
-    SafetensorsWriter w;
-    write_format_metadata<typename M::value_type>(w, "model");
-    w.set_metadata("model_config", model.spec().dump());
-    const auto weights = model.named_weights();
-    for (const auto& [name, variable] : weights) w.add(name, variable.value());
-    // A model with its own optimizers (GAN) saves its architecture and weights only.
-    if (model.optimizer_ && model.loss_) {
-      const auto loss_spec = [](const auto& loss) {
-        return Json{{"name", loss.name()}, {"config", loss.get_config()}};
-      };
-      Json config{{"optimizer",
-                   {{"class_name", model.optimizer_->class_name()},
-                    {"config", model.optimizer_->get_config()}}}};
-      if (model.output_losses_.empty()) {
-        config["loss"] = loss_spec(*model.loss_);
-      } else {  // a functional model of several outputs: one loss each, and their weights
-        config["losses"] = Json::array();
-        for (const auto& loss : model.output_losses_) config["losses"].push_back(loss_spec(*loss));
-        config["loss_weights"] = model.loss_weights_;
-      }
-      config["metrics"] = model.metric_specs_;
-      w.set_metadata("compile_config", config.dump());
-    }
-    if (!options.include_optimizer || !model.optimizer_ || !model.optimizer_built_) {
-      w.write(path);
-      return;
-    }
-    Json rng = Json::object();
-    for (const auto& [name, layer] : model.layer_paths()) {
-      const std::string state = layer->rng_state();
-      if (!state.empty()) rng[name] = state;
-    }
-    auto& optimizer = *model.optimizer_;
-    w.set_metadata("training_state", Json{{"epoch", model.epoch_},
-                                          {"optimizer_iterations", optimizer.iterations()},
-                                          {"rng", rng}}
-                                         .dump());
-    const auto paths = paths_by_node(weights);
-    const auto& parameters = optimizer.parameters();
-    for (std::size_t i = 0; i < parameters.size(); ++i) {
-      for (const auto& [slot, tensor] : optimizer.state_tensors(i))
-        w.add(kOptimizerPrefix + paths.at(parameters[i].node().get()) + "/" + slot, tensor);
-    }
-    w.write(path);
-  }
+  static void save(const M& model, const std::string& path, const SaveOptions& options);
 
   template <class M>
-  static void restore(M& model, const SafetensorsFile& f) {
-    using T = typename M::value_type;
-    in_file(f.label(), [&] {
-      assign_weights(model, f);
-      const Json compile_config = metadata_json(f, "compile_config");
-      if (compile_config.is_null()) return;
-      ConfigReader r(compile_config, "compile_config");
-      ConfigReader o(r.get<Json>("optimizer"), "compile_config optimizer");
-      auto optimizer =
-          optimizer_from_config<T>(o.get<std::string>("class_name"), o.get<Json>("config"));
-      o.finish();
-      const auto read_loss = [](const Json& spec) {
-        ConfigReader l(spec, "compile_config loss");
-        auto loss = make_loss<T>(l.get<std::string>("name"), l.get<Json>("config", Json::object()));
-        l.finish();
-        return loss;
-      };
-      const Json several = r.get<Json>("losses", nullptr);
-      check<ValueError>(several.is_null() || (several.is_array() && !several.empty()),
-                        "compile_config: losses must be a non-empty list, got ", several.dump());
-      auto loss = read_loss(several.is_null() ? r.get<Json>("loss") : Json(several.at(0)));
-      std::vector<MetricArg<T>> metrics;
-      for (const Json& m : r.get<Json>("metrics", Json::array())) {
-        if (m.is_string()) {
-          metrics.emplace_back(m.get<std::string>());
-          continue;
-        }
-        check<ValueError>(m.is_object(),
-                          "compile_config: a metric is neither a name nor an "
-                          "object: ",
-                          m.dump());
-        ConfigReader mr(m, "compile_config metric");
-        const auto metric = make_metric<T>(mr.get<std::string>("name"), loss->name(),
-                                           mr.get<Json>("config", Json::object()));
-        mr.finish();
-        metrics.emplace_back(*metric);
-      }
-      if (several.is_null()) {
-        r.finish();
-        model.compile(*optimizer, *loss, metrics);
-      } else {
-        std::vector<LossArg<T>> losses;
-        for (const Json& spec : several) losses.emplace_back(*read_loss(spec));
-        const Json weight_list = r.get<Json>("loss_weights");
-        check<ValueError>(weight_list.is_array() && weight_list.size() == several.size(),
-                          "compile_config: loss_weights must be a list of ", several.size(),
-                          " numbers, got ", weight_list.dump());
-        std::vector<double> weights;
-        for (const Json& x : weight_list) {
-          check<ValueError>(x.is_number(),
-                            "compile_config: a loss weight is not a number: ", x.dump());
-          weights.push_back(x.get<double>());
-        }
-        r.finish();
-        model.compile(*optimizer, std::move(losses), metrics, weights);
-      }
-
-      const Json state = metadata_json(f, "training_state");
-      if (state.is_null()) return;
-      ConfigReader s(state, "training_state");
-      const auto iterations = s.get<std::int64_t>("optimizer_iterations");
-      const auto epoch = s.get<int>("epoch");
-      const Json rng = s.get<Json>("rng");
-      s.finish();
-      check<ValueError>(epoch >= 0, "training_state: epoch must be non-negative, got ", epoch);
-      check<ValueError>(rng.is_object(), "training_state: rng must be an object, got ", rng.dump());
-      model.optimizer_->build(model.trainable_variables());
-      model.optimizer_built_ = true;
-      model.optimizer_->set_iterations(iterations);
-      assign_optimizer_state(model, f);
-      model.epoch_ = epoch;
-      std::map<std::string, Layer<T>*> by_path;
-      for (const auto& [path, layer] : model.layer_paths()) by_path[path] = layer;
-      for (auto it = rng.begin(); it != rng.end(); ++it) {
-        check<ValueError>(by_path.count(it.key()) && it.value().is_string(),
-                          "training_state: rng names no layer state: '", it.key(), "'");
-        by_path[it.key()]->set_rng_state(it.value().template get<std::string>());
-      }
-    });
-  }
+  static void restore(M& model, const SafetensorsFile& f);
 
  private:
   template <class Weights>
@@ -266,25 +136,166 @@ struct ModelFile {
 
   /// The optimizer's state tensors "optimizer/<weight>/<slot>" for each parameter.
   template <class M>
-  static void assign_optimizer_state(M& model, const SafetensorsFile& f) {
-    using T = typename M::value_type;
-    auto& optimizer = *model.optimizer_;
-    const auto paths = paths_by_node(model.named_weights());
-    const auto& parameters = optimizer.parameters();
-    for (std::size_t i = 0; i < parameters.size(); ++i) {
-      const std::string& path = paths.at(parameters[i].node().get());
-      for (auto& [slot, tensor] : optimizer.state_tensors(i)) {
-        const std::string name = kOptimizerPrefix + path + "/" + slot;
-        check<IoError>(f.contains(name), f.label(), ": the optimizer state '", name,
-                       "' is not in the file");
-        check<IoError>(f.entry(name).shape == tensor.shape(), f.label(), ": optimizer state '",
-                       name, "' has shape ", f.entry(name).shape, " in the file but ",
-                       tensor.shape(), " in the model");
-        tensor.assign(f.template tensor<T>(name));
+  static void assign_optimizer_state(M& model, const SafetensorsFile& f);
+};
+
+// Defined outside the class, so not inline: a program built with extern_templates.hpp compiles
+// them once, in the instantiation unit, rather than in every file that may inline them.
+template <class M>
+void ModelFile::save(const M& model, const std::string& path, const SaveOptions& options) {
+  check<ValueError>(!model.class_name().empty(), model.name_,
+                    ": save() needs to record the architecture, and this model class has no "
+                    "class_name(); override class_name() and get_config() and "
+                    "register_model() a factory, or use save_weights()");
+  check<ValueError>(model.build_input_shape_.has_value(), model.name_,
+                    ": save() needs a built model; call build(input_shape) or fit() first");
+  SafetensorsWriter w;
+  write_format_metadata<typename M::value_type>(w, "model");
+  w.set_metadata("model_config", model.spec().dump());
+  const auto weights = model.named_weights();
+  for (const auto& [name, variable] : weights) w.add(name, variable.value());
+  // A model with its own optimizers (GAN) saves its architecture and weights only.
+  if (model.optimizer_ && model.loss_) {
+    const auto loss_spec = [](const auto& loss) {
+      return Json{{"name", loss.name()}, {"config", loss.get_config()}};
+    };
+    Json config{{"optimizer",
+                 {{"class_name", model.optimizer_->class_name()},
+                  {"config", model.optimizer_->get_config()}}}};
+    if (model.output_losses_.empty()) {
+      config["loss"] = loss_spec(*model.loss_);
+    } else {  // a functional model of several outputs: one loss each, and their weights
+      config["losses"] = Json::array();
+      for (const auto& loss : model.output_losses_) config["losses"].push_back(loss_spec(*loss));
+      config["loss_weights"] = model.loss_weights_;
+    }
+    config["metrics"] = model.metric_specs_;
+    w.set_metadata("compile_config", config.dump());
+  }
+  if (!options.include_optimizer || !model.optimizer_ || !model.optimizer_built_) {
+    w.write(path);
+    return;
+  }
+  Json rng = Json::object();
+  for (const auto& [name, layer] : model.layer_paths()) {
+    const std::string state = layer->rng_state();
+    if (!state.empty()) rng[name] = state;
+  }
+  auto& optimizer = *model.optimizer_;
+  w.set_metadata("training_state", Json{{"epoch", model.epoch_},
+                                        {"optimizer_iterations", optimizer.iterations()},
+                                        {"rng", rng}}
+                                       .dump());
+  const auto paths = paths_by_node(weights);
+  const auto& parameters = optimizer.parameters();
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    for (const auto& [slot, tensor] : optimizer.state_tensors(i))
+      w.add(kOptimizerPrefix + paths.at(parameters[i].node().get()) + "/" + slot, tensor);
+  }
+  w.write(path);
+}
+
+template <class M>
+void ModelFile::restore(M& model, const SafetensorsFile& f) {
+  using T = typename M::value_type;
+  in_file(f.label(), [&] {
+    assign_weights(model, f);
+    const Json compile_config = metadata_json(f, "compile_config");
+    if (compile_config.is_null()) return;
+    ConfigReader r(compile_config, "compile_config");
+    ConfigReader o(r.get<Json>("optimizer"), "compile_config optimizer");
+    auto optimizer =
+        optimizer_from_config<T>(o.get<std::string>("class_name"), o.get<Json>("config"));
+    o.finish();
+    const auto read_loss = [](const Json& spec) {
+      ConfigReader l(spec, "compile_config loss");
+      auto loss = make_loss<T>(l.get<std::string>("name"), l.get<Json>("config", Json::object()));
+      l.finish();
+      return loss;
+    };
+    const Json several = r.get<Json>("losses", nullptr);
+    check<ValueError>(several.is_null() || (several.is_array() && !several.empty()),
+                      "compile_config: losses must be a non-empty list, got ", several.dump());
+    auto loss = read_loss(several.is_null() ? r.get<Json>("loss") : Json(several.at(0)));
+    std::vector<MetricArg<T>> metrics;
+    for (const Json& m : r.get<Json>("metrics", Json::array())) {
+      if (m.is_string()) {
+        metrics.emplace_back(m.get<std::string>());
+        continue;
       }
+      check<ValueError>(m.is_object(),
+                        "compile_config: a metric is neither a name nor an "
+                        "object: ",
+                        m.dump());
+      ConfigReader mr(m, "compile_config metric");
+      const auto metric = make_metric<T>(mr.get<std::string>("name"), loss->name(),
+                                         mr.get<Json>("config", Json::object()));
+      mr.finish();
+      metrics.emplace_back(*metric);
+    }
+    if (several.is_null()) {
+      r.finish();
+      model.compile(*optimizer, *loss, metrics);
+    } else {
+      std::vector<LossArg<T>> losses;
+      for (const Json& spec : several) losses.emplace_back(*read_loss(spec));
+      const Json weight_list = r.get<Json>("loss_weights");
+      check<ValueError>(weight_list.is_array() && weight_list.size() == several.size(),
+                        "compile_config: loss_weights must be a list of ", several.size(),
+                        " numbers, got ", weight_list.dump());
+      std::vector<double> weights;
+      for (const Json& x : weight_list) {
+        check<ValueError>(x.is_number(),
+                          "compile_config: a loss weight is not a number: ", x.dump());
+        weights.push_back(x.get<double>());
+      }
+      r.finish();
+      model.compile(*optimizer, std::move(losses), metrics, weights);
+    }
+
+    const Json state = metadata_json(f, "training_state");
+    if (state.is_null()) return;
+    ConfigReader s(state, "training_state");
+    const auto iterations = s.get<std::int64_t>("optimizer_iterations");
+    const auto epoch = s.get<int>("epoch");
+    const Json rng = s.get<Json>("rng");
+    s.finish();
+    check<ValueError>(epoch >= 0, "training_state: epoch must be non-negative, got ", epoch);
+    check<ValueError>(rng.is_object(), "training_state: rng must be an object, got ", rng.dump());
+    model.optimizer_->build(model.trainable_variables());
+    model.optimizer_built_ = true;
+    model.optimizer_->set_iterations(iterations);
+    assign_optimizer_state(model, f);
+    model.epoch_ = epoch;
+    std::map<std::string, Layer<T>*> by_path;
+    for (const auto& [path, layer] : model.layer_paths()) by_path[path] = layer;
+    for (auto it = rng.begin(); it != rng.end(); ++it) {
+      check<ValueError>(by_path.count(it.key()) && it.value().is_string(),
+                        "training_state: rng names no layer state: '", it.key(), "'");
+      by_path[it.key()]->set_rng_state(it.value().template get<std::string>());
+    }
+  });
+}
+
+template <class M>
+void ModelFile::assign_optimizer_state(M& model, const SafetensorsFile& f) {
+  using T = typename M::value_type;
+  auto& optimizer = *model.optimizer_;
+  const auto paths = paths_by_node(model.named_weights());
+  const auto& parameters = optimizer.parameters();
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    const std::string& path = paths.at(parameters[i].node().get());
+    for (auto& [slot, tensor] : optimizer.state_tensors(i)) {
+      const std::string name = kOptimizerPrefix + path + "/" + slot;
+      check<IoError>(f.contains(name), f.label(), ": the optimizer state '", name,
+                     "' is not in the file");
+      check<IoError>(f.entry(name).shape == tensor.shape(), f.label(), ": optimizer state '",
+                     name, "' has shape ", f.entry(name).shape, " in the file but ",
+                     tensor.shape(), " in the model");
+      tensor.assign(f.template tensor<T>(name));
     }
   }
-};
+}
 
 }  // namespace detail
 
