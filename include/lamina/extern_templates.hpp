@@ -88,7 +88,9 @@
                                                          const SaveOptions&);                  \
   prefix template void detail::ModelFile::restore<Model<T>>(Model<T>&, const SafetensorsFile&); \
   prefix template void detail::ModelFile::assign_optimizer_state<Model<T>>(                    \
-      Model<T>&, const SafetensorsFile&);
+      Model<T>&, const SafetensorsFile&);                                                      \
+  prefix template void detail::gemm<T>(bool, bool, index_t, index_t, index_t, const T*, index_t, \
+                                       const T*, index_t, T*, index_t, bool);
 
 #define LAMINA_DETAIL_EXTERN_CLASS(name) \
   extern template class name<float>;                                                           \

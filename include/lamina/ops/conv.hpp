@@ -10,6 +10,7 @@
 #include "lamina/core/error.hpp"
 #include "lamina/core/tensor.hpp"
 #include "lamina/detail/eigen.hpp"
+#include "lamina/detail/gemm.hpp"
 #include "lamina/ops/activation.hpp"
 #include "lamina/ops/parallel.hpp"
 
@@ -266,7 +267,7 @@ Variable<T> conv2d(const Variable<T>& x, const Variable<T>& kernel, const Variab
     parallel_for(plan.w.batch, plan.grain, plan.threads, [&](index_t n0, index_t n1, int) {
       const index_t rows = (n1 - n0) * plan.pixels;
       T* yn = py + n0 * plan.pixels * filters;
-      matrix(yn, rows, filters).noalias() = matrix(plan.patches(px, n0, n1, 0), rows, depth) * k;
+      gemm_views(matrix(yn, rows, filters), matrix(plan.patches(px, n0, n1, 0), rows, depth), k);
       bias_activation(yn, rows, filters, b, act);
     });
   }
@@ -311,17 +312,17 @@ Variable<T> conv2d(const Variable<T>& x, const Variable<T>& kernel, const Variab
               if (want_k) {
                 const auto pm = matrix(plan.patches(xv.data(), n0, n1, 0), rows, depth);
                 if (first)
-                  matrix(sums, depth, filters).noalias() = pm.transpose() * dzm;
+                  gemm_views(matrix(sums, depth, filters), pm.transpose(), dzm);
                 else
-                  matrix(sums, depth, filters).noalias() += pm.transpose() * dzm;
+                  gemm_views(matrix(sums, depth, filters), pm.transpose(), dzm, true);
               }
               if (want_x) {
                 T* dxn = dx.data() + n0 * plan.image_size();
                 if (plan.pointwise) {
-                  matrix(dxn, rows, depth).noalias() = dzm * k.transpose();
+                  gemm_views(matrix(dxn, rows, depth), dzm, k.transpose());
                 } else {
                   T* dp = scratch<T>(1, rows * depth);
-                  matrix(dp, rows, depth).noalias() = dzm * k.transpose();
+                  gemm_views(matrix(dp, rows, depth), dzm, k.transpose());
                   col2im(dp, plan.piece(n0, n1), dxn);
                 }
               }

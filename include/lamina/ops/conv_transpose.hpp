@@ -8,6 +8,7 @@
 #include "lamina/core/error.hpp"
 #include "lamina/core/tensor.hpp"
 #include "lamina/detail/eigen.hpp"
+#include "lamina/detail/gemm.hpp"
 #include "lamina/ops/activation.hpp"
 #include "lamina/ops/conv.hpp"
 #include "lamina/ops/parallel.hpp"
@@ -76,10 +77,10 @@ Variable<T> conv2d_transpose(const Variable<T>& x, const Variable<T>& kernel,
       const auto xm = matrix(px + n0 * plan.pixels * in_channels, rows, in_channels);
       T* yn = py + n0 * image;
       if (plan.pointwise) {
-        matrix(yn, rows, depth).noalias() = xm * k.transpose();
+        gemm_views(matrix(yn, rows, depth), xm, k.transpose());
       } else {
         T* dp = scratch<T>(1, rows * depth);
-        matrix(dp, rows, depth).noalias() = xm * k.transpose();
+        gemm_views(matrix(dp, rows, depth), xm, k.transpose());
         col2im(dp, plan.piece(n0, n1), yn);
       }
       bias_activation(yn, (n1 - n0) * image / filters, filters, b, act);
@@ -128,13 +129,13 @@ Variable<T> conv2d_transpose(const Variable<T>& x, const Variable<T>& kernel,
               const auto xm = matrix(xv.data() + n0 * plan.pixels * in_channels, rows, in_channels);
               if (want_k) {
                 if (first)
-                  matrix(sums, depth, in_channels).noalias() = q.transpose() * xm;
+                  gemm_views(matrix(sums, depth, in_channels), q.transpose(), xm);
                 else
-                  matrix(sums, depth, in_channels).noalias() += q.transpose() * xm;
+                  gemm_views(matrix(sums, depth, in_channels), q.transpose(), xm, true);
               }
               if (want_x) {
-                matrix(dx.data() + n0 * plan.pixels * in_channels, rows, in_channels).noalias() =
-                    q * k;
+                gemm_views(matrix(dx.data() + n0 * plan.pixels * in_channels, rows, in_channels), q,
+                           k);
               }
             });
         if (want_x) grads.add(0, std::move(dx));

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "lamina/detail/gemm.hpp"
 #include "lamina/ops/recurrent.hpp"
 
 namespace lamina {
@@ -48,9 +49,9 @@ Variable<T> gru(const Variable<T>& x, const Variable<T>& kernel,
     Tensor<T> hm = mask ? Tensor<T>::empty({batch, units}) : Tensor<T>();
     const auto project = [&](const auto& hp) {  // q from the recurrent operand hp [batch, units]
       if (after) {
-        matrix(q.data(), batch, cols).noalias() = hp * u;
+        gemm_views(matrix(q.data(), batch, cols), hp, u);
       } else {
-        matrix(q.data(), batch, cols).leftCols(2 * units).noalias() = hp * u_zr;
+        gemm_views(matrix(q.data(), batch, cols).leftCols(2 * units), hp, u_zr);
       }
     };
     for (index_t s = 0; s < steps; ++s) {
@@ -84,8 +85,8 @@ Variable<T> gru(const Variable<T>& x, const Variable<T>& kernel,
       }
       if (!after) {
         // The candidate's recurrent part (r h_{t-1}) U_h, for the whole batch at once.
-        matrix(rh.data(), batch, units).noalias() =
-            step_rows<const T>(e.data(), batch, steps, units, t) * u_h;
+        gemm_views(matrix(rh.data(), batch, units),
+                   step_rows<const T>(e.data(), batch, steps, units, t), u_h);
       }
       for (index_t n = 0; n < batch; ++n) {
         T* pr = p.data() + (n * steps + t) * cols;
@@ -169,9 +170,9 @@ Variable<T> gru(const Variable<T>& x, const Variable<T>& kernel,
             }
           }
           if (!after) {
-            matrix(drh.data(), batch, units).noalias() =
-                step_rows<const T>(dp.data(), batch, steps, cols, t).rightCols(units) *
-                u_h.transpose();
+            gemm_views(matrix(drh.data(), batch, units),
+                       step_rows<const T>(dp.data(), batch, steps, cols, t).rightCols(units),
+                       u_h.transpose());
             for (index_t n = 0; n < batch; ++n) {
               const index_t at = n * steps + t;
               const T* r = p.data() + at * cols + units;
@@ -194,12 +195,12 @@ Variable<T> gru(const Variable<T>& x, const Variable<T>& kernel,
             auto through = mk ? matrix(drec.data(), batch, units) : dhm;
             if (mk) through.setZero();
             if (after) {
-              through.noalias() += step_rows<const T>(dq.data(), batch, steps, cols, t) *
-                                   matrix(u, units, cols).transpose();
+              gemm_views(through, step_rows<const T>(dq.data(), batch, steps, cols, t),
+                         matrix(u, units, cols).transpose(), true);
             } else {
-              through.noalias() +=
-                  step_rows<const T>(dp.data(), batch, steps, cols, t).leftCols(2 * units) *
-                  u_zr.transpose();
+              gemm_views(through,
+                         step_rows<const T>(dp.data(), batch, steps, cols, t).leftCols(2 * units),
+                         u_zr.transpose(), true);
             }
             if (mk) dhm.array() += through.array() * matrix(mk, batch, units).array();
           }

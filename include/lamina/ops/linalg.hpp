@@ -13,6 +13,7 @@
 #include "lamina/core/shape.hpp"
 #include "lamina/core/tensor.hpp"
 #include "lamina/detail/eigen.hpp"
+#include "lamina/detail/gemm.hpp"
 #include "lamina/ops/activation.hpp"
 #include "lamina/ops/parallel.hpp"
 
@@ -118,7 +119,7 @@ void batched_gemm(index_t batch, const T* a, index_t a_rows, index_t a_cols, con
                [&](index_t begin, index_t end, int) {
                  for (index_t i = begin; i < end; ++i) {
                    auto [ci, ai, bi] = product(i);
-                   ci.noalias() = ai * bi;
+                   gemm_views(ci, ai, bi);
                  }
                });
 }
@@ -192,7 +193,7 @@ Variable<T> dense(const Variable<T>& x, const Variable<T>& kernel, const Variabl
     const T* b = bias ? bias->value().data() : nullptr;
     T* py = y.data();
     parallel_for(rows, grain, threads, [&](index_t r0, index_t r1, int) {
-      matrix(py + r0 * units, r1 - r0, units).noalias() = matrix(px + r0 * in, r1 - r0, in) * w;
+      gemm_views(matrix(py + r0 * units, r1 - r0, units), matrix(px + r0 * in, r1 - r0, in), w);
       bias_activation(py + r0 * units, r1 - r0, units, b, act);
     });
   }

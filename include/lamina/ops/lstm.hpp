@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "lamina/detail/gemm.hpp"
 #include "lamina/ops/recurrent.hpp"
 
 namespace lamina {
@@ -44,9 +45,9 @@ Variable<T> lstm(const Variable<T>& x, const Variable<T>& kernel,
         if (mask) {
           auto hmm = matrix(hm.data(), batch, units);
           hmm = hp.cwiseProduct(matrix(mask->data(), batch, units));
-          zt.noalias() += hmm * u;
+          gemm_views(zt, hmm, u, true);
         } else {
-          zt.noalias() += hp * u;
+          gemm_views(zt, hp, u, true);
         }
       }
       for (index_t n = 0; n < batch; ++n) {
@@ -126,7 +127,7 @@ Variable<T> lstm(const Variable<T>& x, const Variable<T>& kernel,
           }
           if (s > 0) {
             auto dhm = matrix(dh.data(), batch, units);
-            dhm.noalias() = step_rows<const T>(dz.data(), batch, steps, cols, t) * u.transpose();
+            gemm_views(dhm, step_rows<const T>(dz.data(), batch, steps, cols, t), u.transpose());
             if (mv.size()) dhm.array() *= matrix(mv.data(), batch, units).array();
           }
         }

@@ -10,6 +10,7 @@
 
 #include "lamina/core/shape.hpp"
 #include "lamina/core/storage.hpp"
+#include "lamina/detail/gemm.hpp"
 
 // Threads for the kernels. Compiled with OpenMP (-fopenmp), kernels split their work into
 // independent pieces (images of a batch, row blocks of a product) and run them on all of
@@ -159,25 +160,35 @@ void sum_parts(T* parts, index_t count, index_t len) {
 /// threads, interleaved medians: 613 us with one piece per thread, 709 with two, 730 with four).
 inline constexpr index_t kGemmPiecesPerThread = 1;
 
-/// dst = lhs * rhs for Eigen matrix expressions with direct access (maps and their transposes),
-/// split into row blocks of dst (column blocks when dst is wide and short) that the threads
-/// compute independently.
+/// dst = lhs * rhs for Eigen views over row-major buffers (maps, their blocks and transposes;
+/// see gemm_operand), split into row blocks of dst (column blocks when dst is wide and short)
+/// that the threads compute independently, each with one call of gemm<T>.
 template <class Dst, class Lhs, class Rhs>
 void gemm(Dst&& dst, const Lhs& lhs, const Rhs& rhs) {
-  const index_t rows = dst.rows(), cols = dst.cols(), depth = lhs.cols();
+  const auto c = gemm_operand(dst);
+  const auto a = gemm_operand(lhs);
+  const auto b = gemm_operand(rhs);
+  using T = std::remove_const_t<std::remove_pointer_t<decltype(c.data)>>;
+  check(!c.trans && a.rows == c.rows && b.cols == c.cols && a.cols == b.rows,
+        "gemm: internal: [", a.rows, ", ", a.cols, "] x [", b.rows, ", ", b.cols, "] into [",
+        c.rows, ", ", c.cols, "]");
+  const index_t rows = c.rows, cols = c.cols, depth = a.cols;
   const int threads = threads_for(static_cast<double>(rows) * static_cast<double>(cols) *
                                   static_cast<double>(depth));
   if (rows >= cols) {
     parallel_for(rows, split_grain(rows, threads, 16, kGemmPiecesPerThread), threads,
                  [&](index_t begin, index_t end, int) {
-                   dst.middleRows(begin, end - begin).noalias() =
-                       lhs.middleRows(begin, end - begin) * rhs;
+                   // Rows [begin, end) of op(a): rows of a, or columns of a when transposed.
+                   const T* ap = a.data + (a.trans ? begin : begin * a.ld);
+                   gemm<T>(a.trans, b.trans, end - begin, cols, depth, ap, a.ld, b.data, b.ld,
+                           c.data + begin * c.ld, c.ld, false);
                  });
   } else {
     parallel_for(cols, split_grain(cols, threads, 16, kGemmPiecesPerThread), threads,
                  [&](index_t begin, index_t end, int) {
-                   dst.middleCols(begin, end - begin).noalias() =
-                       lhs * rhs.middleCols(begin, end - begin);
+                   const T* bp = b.data + (b.trans ? begin * b.ld : begin);
+                   gemm<T>(a.trans, b.trans, rows, end - begin, depth, a.data, a.ld, bp, b.ld,
+                           c.data + begin, c.ld, false);
                  });
   }
 }

@@ -10,6 +10,7 @@
 #include "lamina/core/error.hpp"
 #include "lamina/core/tensor.hpp"
 #include "lamina/detail/eigen.hpp"
+#include "lamina/detail/gemm.hpp"
 #include "lamina/ops/activation.hpp"
 #include "lamina/ops/parallel.hpp"
 
@@ -67,8 +68,8 @@ Variable<T> simple_rnn(const Variable<T>& x, const Variable<T>& kernel,
     T* hp = h.data();
     for (index_t t = 0; t < steps; ++t) {
       if (t > 0)
-        step_rows(hp, batch, steps, units, t).noalias() +=
-            step_rows<const T>(hp, batch, steps, units, t - 1) * u;
+        gemm_views(step_rows(hp, batch, steps, units, t),
+                   step_rows<const T>(hp, batch, steps, units, t - 1), u, true);
       for (index_t n = 0; n < batch; ++n)
         bias_activation(hp + (n * steps + t) * units, 1, units, b, act);
     }
@@ -110,8 +111,8 @@ Variable<T> simple_rnn(const Variable<T>& x, const Variable<T>& kernel,
             bias_activation_backward(dh.data() + n * units, hp + at, dzp + at, units, act);
           }
           if (t > 0)
-            matrix(dh.data(), batch, units).noalias() =
-                step_rows<const T>(dzp, batch, steps, units, t) * u.transpose();
+            gemm_views(matrix(dh.data(), batch, units),
+                       step_rows<const T>(dzp, batch, steps, units, t), u.transpose());
         }
         if (grads.wants(0)) {
           Tensor<T> dx = Tensor<T>::empty(xv.shape());
