@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -117,6 +118,119 @@ TYPED_TEST(DataParallelTyped, EqualsOneProcess) {
   }
 }
 
+// The acceptance case: the tutorial CNN (no Dropout) on the bundled Fashion-MNIST slice, two
+// epochs with validation, an uneven last batch (300 samples, 30 held out, batches of 32: the
+// last of 14).
+TYPED_TEST(DataParallelTyped, TutorialCnnEqualsOneProcess) {
+  using T = TypeParam;
+  const std::string dir = std::string(LAMINA_TEST_DATA_DIR) + "/../data/fashion-mnist-slice";
+  const auto data = load_fashion_mnist<T, ByteTensor>(dir);
+  const ByteTensor x = data.x_train.slice(0, 300);
+  const Tensor<T> y = data.y_train.slice(0, 300);
+  auto cnn = [] {
+    Sequential<T> model({.seed = 4});
+    model.add(Conv2D<T>(32, {3, 3}, {.activation = "relu", .input_shape = {28, 28, 1}}));
+    model.add(MaxPooling2D<T>({2, 2}));
+    model.add(Conv2D<T>(64, {3, 3}, {.activation = "relu"}));
+    model.add(MaxPooling2D<T>({2, 2}));
+    model.add(Flatten<T>());
+    model.add(Dense<T>(64, {.activation = "relu"}));
+    model.add(Dense<T>(10, {.activation = "softmax"}));
+    model.compile("adam", "sparse_categorical_crossentropy", {"accuracy"});
+    return model;
+  };
+  const FitOptions<T> base{
+      .epochs = 2, .batch_size = 32, .validation_split = 0.1, .verbose = 0, .seed = 8};
+  Sequential<T> reference = cnn();
+  const History expected = reference.fit(x, y, base);
+
+  Sequential<T> model = cnn();
+  FitOptions<T> options = base;
+  // Small buckets, so that several of them travel while backward runs.
+  auto strategy = std::make_shared<distributed::DataParallel<T>>(
+      distributed::DataParallelOptions{.bucket_bytes = 64 * 1024});
+  options.strategy = strategy;
+  const History got = model.fit(x, y, options);
+  EXPECT_GE(strategy->buckets(), 3U);
+  // Every bucket holds weights the backward pass reaches: all of them left before it ended.
+  EXPECT_EQ(strategy->buckets_launched_during_backward(), strategy->buckets());
+
+  const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
+  EXPECT_LE(max_relative_difference(model.get_weights(), reference.get_weights()), tol);
+  EXPECT_TRUE(same_on_every_process(model.get_weights()));
+  for (const auto& [key, values] : expected.history) {
+    ASSERT_EQ(got.history.at(key).size(), values.size()) << key;
+    for (std::size_t e = 0; e < values.size(); ++e)
+      EXPECT_NEAR(got.history.at(key)[e], values[e], tol * std::max(1.0, std::abs(values[e])))
+          << key << " epoch " << e;
+  }
+}
+
+// BatchNormalization takes the global batch's statistics: the weights, moving statistics
+// included, equal one process's (uneven last batch of 8). The Dense before it has no bias, as
+// usual: BatchNormalization cancels a bias, whose gradient is zero but for round-off, which Adam
+// would scale up to steps of the learning rate's size that no two summation orders share.
+TYPED_TEST(DataParallelTyped, BatchNormalizationEqualsOneProcess) {
+  using T = TypeParam;
+  const auto [x, y] = blobs<T>(50);
+  auto model_with_norm = [] {
+    Sequential<T> m({.seed = 6});
+    m.add(Dense<T>(8, {.use_bias = false, .input_shape = {4}}));
+    m.add(BatchNormalization<T>());
+    m.add(Activation<T>("relu"));
+    m.add(Dense<T>(3, {.activation = "softmax"}));
+    m.compile("adam", "sparse_categorical_crossentropy", {"accuracy"});
+    return m;
+  };
+  const FitOptions<T> base{
+      .epochs = 3, .batch_size = 16, .validation_split = 0.2, .verbose = 0, .seed = 2};
+  Sequential<T> reference = model_with_norm();
+  const History expected = reference.fit(x, y, base);
+  Sequential<T> model = model_with_norm();
+  FitOptions<T> options = base;
+  options.strategy = distributed::data_parallel<T>();
+  const History got = model.fit(x, y, options);
+  const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
+  EXPECT_LE(max_relative_difference(model.get_weights(), reference.get_weights()), tol);
+  EXPECT_TRUE(same_on_every_process(model.get_weights()));
+  for (const auto& [key, values] : expected.history)
+    for (std::size_t e = 0; e < values.size(); ++e)
+      EXPECT_NEAR(got.history.at(key)[e], values[e], 10 * tol * std::max(1.0, std::abs(values[e])))
+          << key << " epoch " << e;
+
+  // Per-process statistics (Keras's synchronized=False) train too, but differently.
+  Sequential<T> local = model_with_norm();
+  options.strategy = distributed::data_parallel<T>({.sync_batch_norm = false});
+  local.fit(x, y, options);
+  std::vector<Tensor<T>> trainable;  // the moving statistics are each process's own
+  for (const Variable<T>& v : local.trainable_variables()) trainable.push_back(v.value());
+  EXPECT_TRUE(same_on_every_process(trainable));
+  EXPECT_GT(max_relative_difference(local.get_weights(), reference.get_weights()), 1e-3);
+}
+
+// With synchronised statistics an idle process cannot take part: refused before training.
+TEST(DataParallel, BatchNormalizationNeedsASampleOnEveryProcess) {
+  const auto [x, y] = blobs<float>(8);
+  Sequential<float> m;
+  m.add(Dense<float>(8, {.input_shape = {4}}));
+  m.add(BatchNormalization<float>());
+  m.add(Dense<float>(3, {.activation = "softmax"}));
+  m.compile("adam", "sparse_categorical_crossentropy");
+  const index_t p = world_size();
+  FitOptions<float> options{.epochs = 1, .batch_size = p - 1, .verbose = 0};
+  options.strategy = distributed::data_parallel<float>();
+  try {
+    m.fit(x, y, options);
+    ADD_FAILURE() << "no error";
+  } catch (const ValueError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("BatchNormalization ('batch_normalization')"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("a global batch of size " + std::to_string(p - 1) + " leaves"),
+              std::string::npos)
+        << msg;
+  }
+}
+
 // A global batch smaller than the number of processes: some take part with no samples.
 TEST(DataParallel, BatchSmallerThanProcessesStillEqualsOneProcess) {
   const auto [x, y] = blobs<double>(7);
@@ -142,7 +256,8 @@ TEST(DataParallel, ErrorOnOneProcessStopsEveryProcess) {
   }});
   FitOptions<float> options{.epochs = 2, .batch_size = 8, .verbose = 0};
   options.callbacks = {bad};
-  options.strategy = distributed::data_parallel<float>();
+  // Small buckets: the others have sent some when rank 1 fails.
+  options.strategy = distributed::data_parallel<float>({.bucket_bytes = 64});
   if (rank == 1) {
     EXPECT_THROW(
         {
@@ -172,6 +287,29 @@ TEST(DataParallel, ErrorOnOneProcessStopsEveryProcess) {
   FitOptions<float> again{.epochs = 1, .batch_size = 8, .verbose = 0};
   again.strategy = distributed::data_parallel<float>();
   EXPECT_NO_THROW(model.fit(x, y, again));
+}
+
+// A non-finite loss on rank 1 (a NaN in its shard of the third batch) stops it before its
+// backward pass, while the others have already sent their gradients: every process stops, and
+// the next fit starts clean.
+TEST(DataParallel, NonFiniteLossOnOneProcessStopsEveryProcess) {
+  auto [x, y] = blobs<float>(64);
+  // Batch 3 of 8 samples (no shuffle) is samples 16..23; rank 1 of P trains on 16 + 8 / P...
+  const index_t p = world_size();
+  const index_t first_of_rank1 = 16 + 8 / p;
+  x.data()[first_of_rank1 * 4] = std::numeric_limits<float>::quiet_NaN();
+  Sequential<float> model = make_model<float>();
+  FitOptions<float> options{.epochs = 1, .batch_size = 8, .shuffle = false, .verbose = 0};
+  options.strategy = distributed::data_parallel<float>({.bucket_bytes = 64});
+  if (world_rank() == 1)
+    EXPECT_THROW(model.fit(x, y, options), NonFiniteError);
+  else
+    EXPECT_THROW(model.fit(x, y, options), RankFailedError);
+  x.data()[first_of_rank1 * 4] = 0.0f;
+  FitOptions<float> again{.epochs = 1, .batch_size = 8, .verbose = 0};
+  again.strategy = distributed::data_parallel<float>({.bucket_bytes = 64});
+  EXPECT_NO_THROW(model.fit(x, y, again));
+  EXPECT_TRUE(same_on_every_process(model.get_weights()));
 }
 
 // A failure after the last step (a callback at the end of training, on rank 0 only) reaches

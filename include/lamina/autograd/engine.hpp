@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstddef>
 #include <memory>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -8,6 +10,45 @@
 #include "lamina/autograd/node.hpp"
 
 namespace lamina::autograd {
+
+/// Told during the backward passes on one thread when each leaf's gradient is complete: the
+/// moment PyTorch's DistributedDataParallel launches a bucket's allreduce, before the rest of the
+/// backward pass has run (lamina/distributed/ uses it that way). Install one with
+/// GradientHookScope.
+template <class T>
+class GradientHook {
+ public:
+  virtual ~GradientHook() = default;
+  /// Every op of this backward pass that uses `leaf` has sent its gradient back: the leaf's
+  /// accumulated gradient is final for this pass. Called once per pass, on the thread running backward, for each
+  /// leaf that requires grad and is an input of an op of the pass.
+  virtual void gradient_ready(const Node<T>& leaf) = 0;
+};
+
+namespace detail {
+/// The hook of this thread's backward passes, or null.
+template <class T>
+GradientHook<T>*& gradient_hook() {
+  thread_local GradientHook<T>* hook = nullptr;
+  return hook;
+}
+}  // namespace detail
+
+/// Installs `hook` for the backward passes on this thread while it lives (the previous hook
+/// comes back afterwards).
+template <class T>
+class GradientHookScope {
+ public:
+  explicit GradientHookScope(GradientHook<T>& hook) : previous_(detail::gradient_hook<T>()) {
+    detail::gradient_hook<T>() = &hook;
+  }
+  ~GradientHookScope() { detail::gradient_hook<T>() = previous_; }
+  GradientHookScope(const GradientHookScope&) = delete;
+  GradientHookScope& operator=(const GradientHookScope&) = delete;
+
+ private:
+  GradientHook<T>* previous_;
+};
 
 /// Nodes reachable from `root` through inputs that require grad, in topological order
 /// (every node after all of its inputs). Iterative, so deep chains do not overflow the stack.
@@ -33,7 +74,8 @@ std::vector<std::shared_ptr<Node<T>>> topological_order(const std::shared_ptr<No
 
 /// Reverse-mode sweep from `root`, seeded with `upstream` = d(loss)/d(root). Leaves accumulate
 /// their gradients across calls; intermediate gradients are dropped once used. Unless
-/// `retain_graph`, every rule and input link on the way is released afterwards.
+/// `retain_graph`, every rule and input link on the way is released afterwards. A GradientHook
+/// installed on this thread hears of each leaf as soon as its last user has run.
 template <class T>
 void run_backward(const std::shared_ptr<Node<T>>& root, const Tensor<T>& upstream,
                   bool retain_graph) {
@@ -57,13 +99,30 @@ void run_backward(const std::shared_ptr<Node<T>>& root, const Tensor<T>& upstrea
     root->has_grad = true;
     root->grad_zeroed = false;
   }
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    Node<T>* n = it->get();
+  GradientHook<T>* const hook = detail::gradient_hook<T>();
+  // With a hook: the leaves whose gradient is complete once order[i] has run (the sweep runs
+  // from the end of `order`, so a leaf is done after its user of lowest index).
+  std::vector<std::vector<const Node<T>*>> done_after;
+  if (hook != nullptr) {
+    std::unordered_map<const Node<T>*, std::size_t> last_user;
+    for (std::size_t i = order.size(); i-- > 0;)
+      for (const auto& in : order[i]->inputs)
+        if (in->is_leaf() && in->requires_grad) last_user[in.get()] = i;
+    done_after.resize(order.size());
+    // In the order of `order`, so that every process of a distributed fit hears the same order.
+    for (const auto& n : order)
+      if (const auto it = last_user.find(n.get()); it != last_user.end())
+        done_after[it->second].push_back(n.get());
+  }
+  for (std::size_t i = order.size(); i-- > 0;) {
+    Node<T>* n = order[i].get();
     if (n->is_leaf()) continue;
     if (n->has_grad) {
       Gradients<T> grads(*n);
       n->backward(n->grad, grads);
     }
+    if (hook != nullptr)
+      for (const Node<T>* leaf : done_after[i]) hook->gradient_ready(*leaf);
     // An intermediate gradient is only needed while its own rule runs.
     n->grad = Tensor<T>();
     n->has_grad = false;

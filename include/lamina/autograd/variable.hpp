@@ -106,6 +106,19 @@ class Variable {
     if (node_->has_grad) node_->grad_zeroed = true;
   }
 
+  /// Replaces the accumulated gradient of this leaf by `g` (same shape), as if backward() had
+  /// just brought it after zero_grad(): what a gradient reduced across processes is written
+  /// back with. The variable keeps `g`'s storage when it is the only owner, else a copy.
+  void set_grad(Tensor<T> g) {
+    check(is_leaf(), "set_grad: only a leaf's gradient can be set; '", node_->op,
+          "' output is computed");
+    check<ShapeError>(g.shape() == shape(), "set_grad: gradient of shape ", g.shape(),
+                      " for a variable of shape ", shape());
+    node_->grad = g.owns_storage() ? std::move(g) : g.clone();
+    node_->has_grad = true;
+    node_->grad_zeroed = false;
+  }
+
   /// Back-propagates from this scalar (any one-element tensor) with d(loss)/d(this) = 1.
   void backward(BackwardOptions options = {}) {
     check(size() == 1, "backward: output of '", node_->op, "' has shape ", shape(),

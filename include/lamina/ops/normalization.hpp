@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <utility>
 
 #include "lamina/autograd/variable.hpp"
@@ -31,6 +32,47 @@ struct BatchNormResult {
   Tensor<T> mean, variance;
 };
 
+/// Makes batch_norm take its statistics over a global batch split across processes
+/// (synchronised batch normalisation, PyTorch's SyncBatchNorm): lamina/distributed/ installs
+/// one on the training thread for each data-parallel step (BatchNormStatisticsScope). Without
+/// one, batch_norm uses the batch it is given. The backward rule of a batch_norm made under one
+/// uses it too, so it must outlive the step's backward pass.
+template <class T>
+class BatchNormStatistics {
+ public:
+  virtual ~BatchNormStatistics() = default;
+  /// This process's samples in the step, and the global batch's (every process's).
+  virtual index_t local_samples() const = 0;
+  virtual index_t global_samples() const = 0;
+  /// Replaces `values` by their sum over the processes (every process calls it alike).
+  virtual void sum(T* values, std::size_t count) = 0;
+};
+
+namespace detail {
+/// The BatchNormStatistics of this thread's batch_norm calls, or null.
+template <class T>
+BatchNormStatistics<T>*& batch_norm_statistics() {
+  thread_local BatchNormStatistics<T>* statistics = nullptr;
+  return statistics;
+}
+}  // namespace detail
+
+/// Installs `statistics` for batch_norm on this thread while it lives.
+template <class T>
+class BatchNormStatisticsScope {
+ public:
+  explicit BatchNormStatisticsScope(BatchNormStatistics<T>& statistics)
+      : previous_(detail::batch_norm_statistics<T>()) {
+    detail::batch_norm_statistics<T>() = &statistics;
+  }
+  ~BatchNormStatisticsScope() { detail::batch_norm_statistics<T>() = previous_; }
+  BatchNormStatisticsScope(const BatchNormStatisticsScope&) = delete;
+  BatchNormStatisticsScope& operator=(const BatchNormStatisticsScope&) = delete;
+
+ private:
+  BatchNormStatistics<T>* previous_;
+};
+
 namespace detail {
 
 template <class T>
@@ -59,20 +101,42 @@ NormDims check_norm_args(const char* op, const Variable<T>& x, const Variable<T>
   return {x.size() / features, features};
 }
 
-/// Per-column mean and biased variance of x seen as [rows, cols] (two passes: mean, then the
-/// squared deviations from it), into out.mean and out.variance.
+/// The rows of the global batch when `sync` spreads it over processes (this process has `rows`
+/// of them, rows / local_samples per sample), else `rows`.
 template <class T>
-void column_moments(const Tensor<T>& x, index_t rows, index_t cols, BatchNormResult<T>& out) {
+index_t global_rows(const BatchNormStatistics<T>* sync, index_t rows) {
+  if (sync == nullptr) return rows;
+  check(sync->local_samples() > 0 && rows % sync->local_samples() == 0,
+        "batch_norm: ", rows, " rows do not split into ", sync->local_samples(),
+        " samples of the synchronised step");
+  return rows / sync->local_samples() * sync->global_samples();
+}
+
+/// Each element of `row` replaced by its sum over the processes of `sync` (if any).
+template <class T>
+void sum_over_processes(BatchNormStatistics<T>* sync, FeatureRow<T>& row) {
+  if (sync != nullptr) sync->sum(row.data(), static_cast<std::size_t>(row.size()));
+}
+
+/// Per-column mean and biased variance of x seen as [rows, cols] (two passes: mean, then the
+/// squared deviations from it), into out.mean and out.variance; with `sync`, over the global
+/// batch (each pass's sums added over the processes).
+template <class T>
+void column_moments(const Tensor<T>& x, index_t rows, index_t cols, BatchNormResult<T>& out,
+                    BatchNormStatistics<T>* sync = nullptr) {
   const auto xm = matrix(x, rows, cols).array();
+  const T count = static_cast<T>(global_rows(sync, rows));
   FeatureRow<T> sum = FeatureRow<T>::Zero(cols);
   for (index_t r = 0; r < rows; ++r) sum += xm.row(r);
-  const FeatureRow<T> mean = sum / static_cast<T>(rows);
+  sum_over_processes(sync, sum);
+  const FeatureRow<T> mean = sum / count;
   FeatureRow<T> squares = FeatureRow<T>::Zero(cols);
   for (index_t r = 0; r < rows; ++r) squares += (xm.row(r) - mean).square();
+  sum_over_processes(sync, squares);
   out.mean = Tensor<T>::empty({cols});
   out.variance = Tensor<T>::empty({cols});
   matrix(out.mean, 1, cols).array() = mean;
-  matrix(out.variance, 1, cols).array() = squares / static_cast<T>(rows);
+  matrix(out.variance, 1, cols).array() = squares / count;
 }
 
 /// x normalised, and the reciprocal standard deviations it was scaled by.
@@ -139,24 +203,32 @@ void add_scale_shift_grads(const Tensor<T>& g, const Tensor<T>& x_hat, index_t r
 /// y = (x - mean) / sqrt(variance + epsilon) * gamma + beta.
 /// x: [batch, ..., features] (e.g. [batch, features] or NHWC [batch, h, w, channels]);
 /// gamma, beta: [features]. Returns y (x's shape) and the batch mean and variance [features].
+/// With a BatchNormStatistics installed (a data-parallel step), the statistics are the global
+/// batch's, and the backward rule sums its column means over the processes too.
 template <class T>
 BatchNormResult<T> batch_norm(const Variable<T>& x, const Variable<T>& gamma,
                               const Variable<T>& beta, NormOptions options = {}) {
   const char* op = "batch_norm";
   const auto [rows, cols] = detail::check_norm_args(op, x, gamma, beta, options.epsilon, 2);
   check<ShapeError>(rows > 0, op, ": x ", x.shape(), " is empty (no values to take statistics of)");
+  BatchNormStatistics<T>* const sync = detail::batch_norm_statistics<T>();
   BatchNormResult<T> result;
-  detail::column_moments(x.value(), rows, cols, result);
+  detail::column_moments(x.value(), rows, cols, result, sync);
   detail::Normalized<T> n = detail::normalize_columns(x.value(), result.mean, result.variance,
                                                       options.epsilon, rows, cols);
   Tensor<T> y = detail::scale_shift(n.x_hat, gamma.value(), beta.value(), rows, cols);
   result.y = Variable<T>::from_op(
       op, std::move(y), {x, gamma, beta},
-      [x_hat = n.x_hat, rstd = n.rstd, gv = gamma.value(), rows = rows, cols = cols](
-          const Tensor<T>& g, autograd::Gradients<T>& grads) {
+      [x_hat = n.x_hat, rstd = n.rstd, gv = gamma.value(), rows = rows, cols = cols,
+       sync](const Tensor<T>& g, autograd::Gradients<T>& grads) {
         // With d = g * gamma (the gradient w.r.t. x_hat) and N = rows, the mean and variance
         // depending on every x of the column: dx = rstd * (d - mean(d) - x_hat * mean(d x_hat)),
         // means over the column.
+        //
+        // Synchronised, g is the gradient of this process's mean loss L_r, and the step's loss
+        // is L = sum_r w_r L_r (w_r = its share of the samples); what the strategy then
+        // averages with the weights w_r is dL/dx / w_r here: the column sums become
+        // sum_r w_r sum_d_r / w_r over the N rows of the global batch.
         if (grads.wants(0)) {
           const auto gm = detail::matrix(g, rows, cols).array();
           const auto xm = detail::matrix(x_hat, rows, cols).array();
@@ -167,7 +239,17 @@ BatchNormResult<T> batch_norm(const Variable<T>& x, const Variable<T>& gamma,
             sum_d += gm.row(r);
             sum_dx += gm.row(r) * xm.row(r);
           }
-          const T count = static_cast<T>(rows);
+          T count = static_cast<T>(rows);
+          if (sync != nullptr) {
+            const T share = static_cast<T>(sync->local_samples()) /
+                            static_cast<T>(sync->global_samples());
+            detail::FeatureRow<T> both(2 * cols);  // one allreduce for both sums
+            both << sum_d * share, sum_dx * share;
+            detail::sum_over_processes(sync, both);
+            sum_d = both.head(cols);
+            sum_dx = both.tail(cols);
+            count = static_cast<T>(detail::global_rows(sync, rows)) * share;
+          }
           const detail::FeatureRow<T> mean_d = sum_d * scale / count;
           const detail::FeatureRow<T> mean_dx = sum_dx * scale / count;
           const detail::FeatureRow<T> r = detail::matrix(rstd, 1, cols).array().row(0);
