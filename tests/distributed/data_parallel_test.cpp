@@ -80,6 +80,31 @@ bool same_on_every_process(const std::vector<Tensor<T>>& weights) {
   return all == 1;
 }
 
+/// Fits `reference` in this process alone and `model` with `strategy` on the same data and
+/// settings, and expects the same weights (within 1e-5 relative in float, 1e-12 in double),
+/// bitwise equal on every process, and the same History (within `history_factor` times that).
+template <class T, class X>
+void expect_trains_as_one_process(Sequential<T>& reference, Sequential<T>& model, const X& x,
+                                  const Tensor<T>& y, const FitOptions<T>& base,
+                                  std::shared_ptr<FitStrategy<T>> strategy,
+                                  double history_factor = 1) {
+  const History expected = reference.fit(x, y, base);
+  FitOptions<T> options = base;
+  options.strategy = std::move(strategy);
+  const History got = model.fit(x, y, options);
+  const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
+  EXPECT_LE(max_relative_difference(model.get_weights(), reference.get_weights()), tol);
+  EXPECT_TRUE(same_on_every_process(model.get_weights()));
+  ASSERT_EQ(got.history.size(), expected.history.size());
+  for (const auto& [key, values] : expected.history) {
+    ASSERT_EQ(got.history.at(key).size(), values.size()) << key;
+    for (std::size_t e = 0; e < values.size(); ++e)
+      EXPECT_NEAR(got.history.at(key)[e], values[e],
+                  history_factor * tol * std::max(1.0, std::abs(values[e])))
+          << key << " epoch " << e;
+  }
+}
+
 template <class T>
 class DataParallelTyped : public ::testing::Test {};
 using Scalars = ::testing::Types<float, double>;
@@ -90,11 +115,7 @@ TYPED_TEST_SUITE(DataParallelTyped, Scalars);
 TYPED_TEST(DataParallelTyped, EqualsOneProcess) {
   using T = TypeParam;
   const auto [x, y] = blobs<T>(50);
-  const FitOptions<T> base{
-      .epochs = 3, .batch_size = 16, .validation_split = 0.2, .verbose = 0, .seed = 5};
   Sequential<T> reference = make_model<T>();
-  const History expected = reference.fit(x, y, base);
-
   Sequential<T> model = make_model<T>();
   if (world_rank() != 0) {  // different starting weights: the broadcast must replace them
     std::vector<Tensor<T>> w = model.get_weights();
@@ -102,20 +123,10 @@ TYPED_TEST(DataParallelTyped, EqualsOneProcess) {
       for (T& v : t) v += T(0.25);
     model.set_weights(w);
   }
-  FitOptions<T> options = base;
-  options.strategy = distributed::data_parallel<T>();
-  const History got = model.fit(x, y, options);
-
-  const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
-  EXPECT_LE(max_relative_difference(model.get_weights(), reference.get_weights()), tol);
-  EXPECT_TRUE(same_on_every_process(model.get_weights()));
-  ASSERT_EQ(got.history.size(), expected.history.size());
-  for (const auto& [key, values] : expected.history) {
-    ASSERT_EQ(got.history.at(key).size(), values.size()) << key;
-    for (std::size_t e = 0; e < values.size(); ++e)
-      EXPECT_NEAR(got.history.at(key)[e], values[e], 10 * tol * std::max(1.0, std::abs(values[e])))
-          << key << " epoch " << e;
-  }
+  expect_trains_as_one_process<T>(
+      reference, model, x, y,
+      {.epochs = 3, .batch_size = 16, .validation_split = 0.2, .verbose = 0, .seed = 5},
+      distributed::data_parallel<T>(), 10);
 }
 
 // The acceptance case: the tutorial CNN (no Dropout) on the bundled Fashion-MNIST slice, two
@@ -139,31 +150,17 @@ TYPED_TEST(DataParallelTyped, TutorialCnnEqualsOneProcess) {
     model.compile("adam", "sparse_categorical_crossentropy", {"accuracy"});
     return model;
   };
-  const FitOptions<T> base{
-      .epochs = 2, .batch_size = 32, .validation_split = 0.1, .verbose = 0, .seed = 8};
   Sequential<T> reference = cnn();
-  const History expected = reference.fit(x, y, base);
-
   Sequential<T> model = cnn();
-  FitOptions<T> options = base;
   // Small buckets, so that several of them travel while backward runs.
   auto strategy = std::make_shared<distributed::DataParallel<T>>(
       distributed::DataParallelOptions{.bucket_bytes = 64 * 1024});
-  options.strategy = strategy;
-  const History got = model.fit(x, y, options);
+  expect_trains_as_one_process<T>(
+      reference, model, x, y,
+      {.epochs = 2, .batch_size = 32, .validation_split = 0.1, .verbose = 0, .seed = 8}, strategy);
   EXPECT_GE(strategy->buckets(), 3U);
   // Every bucket holds weights the backward pass reaches: all of them left before it ended.
   EXPECT_EQ(strategy->buckets_launched_during_backward(), strategy->buckets());
-
-  const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
-  EXPECT_LE(max_relative_difference(model.get_weights(), reference.get_weights()), tol);
-  EXPECT_TRUE(same_on_every_process(model.get_weights()));
-  for (const auto& [key, values] : expected.history) {
-    ASSERT_EQ(got.history.at(key).size(), values.size()) << key;
-    for (std::size_t e = 0; e < values.size(); ++e)
-      EXPECT_NEAR(got.history.at(key)[e], values[e], tol * std::max(1.0, std::abs(values[e])))
-          << key << " epoch " << e;
-  }
 }
 
 // BatchNormalization takes the global batch's statistics: the weights, moving statistics
@@ -185,21 +182,13 @@ TYPED_TEST(DataParallelTyped, BatchNormalizationEqualsOneProcess) {
   const FitOptions<T> base{
       .epochs = 3, .batch_size = 16, .validation_split = 0.2, .verbose = 0, .seed = 2};
   Sequential<T> reference = model_with_norm();
-  const History expected = reference.fit(x, y, base);
   Sequential<T> model = model_with_norm();
-  FitOptions<T> options = base;
-  options.strategy = distributed::data_parallel<T>();
-  const History got = model.fit(x, y, options);
-  const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
-  EXPECT_LE(max_relative_difference(model.get_weights(), reference.get_weights()), tol);
-  EXPECT_TRUE(same_on_every_process(model.get_weights()));
-  for (const auto& [key, values] : expected.history)
-    for (std::size_t e = 0; e < values.size(); ++e)
-      EXPECT_NEAR(got.history.at(key)[e], values[e], 10 * tol * std::max(1.0, std::abs(values[e])))
-          << key << " epoch " << e;
+  expect_trains_as_one_process<T>(reference, model, x, y, base, distributed::data_parallel<T>(),
+                                  10);
 
   // Per-process statistics (Keras's synchronized=False) train too, but differently.
   Sequential<T> local = model_with_norm();
+  FitOptions<T> options = base;
   options.strategy = distributed::data_parallel<T>({.sync_batch_norm = false});
   local.fit(x, y, options);
   std::vector<Tensor<T>> trainable;  // the moving statistics are each process's own
