@@ -86,11 +86,12 @@
   prefix template Registry<LossFactory<T>>& loss_registry<T>();                                \
   prefix template void detail::ModelFile::save<Model<T>>(const Model<T>&, const std::string&,  \
                                                          const SaveOptions&);                  \
-  prefix template void detail::ModelFile::restore<Model<T>>(Model<T>&, const SafetensorsFile&); \
+  prefix template void detail::ModelFile::restore<Model<T>>(Model<T>&,                         \
+                                                            const SafetensorsFile&);           \
   prefix template void detail::ModelFile::assign_optimizer_state<Model<T>>(                    \
       Model<T>&, const SafetensorsFile&);                                                      \
-  prefix template void detail::gemm<T>(bool, bool, index_t, index_t, index_t, const T*, index_t, \
-                                       const T*, index_t, T*, index_t, bool);
+  prefix template void detail::gemm<T>(bool, bool, index_t, index_t, index_t, const T*,        \
+                                       index_t, const T*, index_t, T*, index_t, bool);
 
 #define LAMINA_DETAIL_EXTERN_CLASS(name) \
   extern template class name<float>;                                                           \

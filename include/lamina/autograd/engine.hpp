@@ -20,8 +20,8 @@ class GradientHook {
  public:
   virtual ~GradientHook() = default;
   /// Every op of this backward pass that uses `leaf` has sent its gradient back: the leaf's
-  /// accumulated gradient is final for this pass. Called once per pass, on the thread running backward, for each
-  /// leaf that requires grad and is an input of an op of the pass.
+  /// accumulated gradient is final for this pass. Called once per pass, on the thread running
+  /// backward, for each leaf that requires grad and is an input of an op of the pass.
   virtual void gradient_ready(const Node<T>& leaf) = 0;
 };
 

@@ -84,9 +84,8 @@ void gemm_views(Dst&& dst, const Lhs& lhs, const Rhs& rhs, bool accumulate = fal
   const auto b = gemm_operand(rhs);
   static_assert(!std::is_const_v<std::remove_pointer_t<decltype(c.data)>>,
                 "gemm: the destination must be writable");
-  check(!c.trans && a.rows == c.rows && b.cols == c.cols && a.cols == b.rows,
-        "gemm: internal: [", a.rows, ", ", a.cols, "] x [", b.rows, ", ", b.cols, "] into [",
-        c.rows, ", ", c.cols, "]");
+  check(!c.trans && a.rows == c.rows && b.cols == c.cols && a.cols == b.rows, "gemm: internal: [",
+        a.rows, ", ", a.cols, "] x [", b.rows, ", ", b.cols, "] into [", c.rows, ", ", c.cols, "]");
   using T = std::remove_const_t<std::remove_pointer_t<decltype(c.data)>>;
   gemm<T>(a.trans, b.trans, c.rows, c.cols, a.cols, a.data, a.ld, b.data, b.ld, c.data, c.ld,
           accumulate);

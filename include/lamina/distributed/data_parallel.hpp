@@ -223,12 +223,11 @@ class DataParallel final : public FitStrategy<T> {
     agree();
     check(step_open_, "DataParallel: reduce_gradients outside a training step");
     check(variables.size() == variables_.size() &&
-              std::equal(variables.begin(), variables.end(), variables_.begin(),
-                         [](const Variable<T>& a, const Variable<T>& b) {
-                           return a.node() == b.node();
-                         }),
-          "DataParallel: the trainable variables changed during fit (", variables.size(),
-          " now, ", variables_.size(), " at its start)");
+              std::equal(
+                  variables.begin(), variables.end(), variables_.begin(),
+                  [](const Variable<T>& a, const Variable<T>& b) { return a.node() == b.node(); }),
+          "DataParallel: the trainable variables changed during fit (", variables.size(), " now, ",
+          variables_.size(), " at its start)");
     // The buckets backward did not complete (weights it did not reach; all of them for an
     // empty shard), then one of a flag per variable: whether any process has a gradient.
     while (launched_ < buckets_.size()) launch_bucket(launched_);
@@ -308,8 +307,7 @@ class DataParallel final : public FitStrategy<T> {
       Bucket b;
       b.last = i;
       std::size_t count = 0;
-      while (i > 0 &&
-             (count == 0 || count + std::size_t(variables_[i - 1].size()) <= per_bucket)) {
+      while (i > 0 && (count == 0 || count + std::size_t(variables_[i - 1].size()) <= per_bucket)) {
         count += std::size_t(variables_[--i].size());
         bucket_of_[i] = buckets_.size();
       }
@@ -330,10 +328,12 @@ class DataParallel final : public FitStrategy<T> {
     if (on) {
       previous_hook_ = std::exchange(autograd::detail::gradient_hook<T>(), &hook_);
       if (options_.sync_batch_norm)
-        previous_statistics_ = std::exchange(lamina::detail::batch_norm_statistics<T>(), &statistics_);
+        previous_statistics_ =
+            std::exchange(lamina::detail::batch_norm_statistics<T>(), &statistics_);
     } else {
       autograd::detail::gradient_hook<T>() = previous_hook_;
-      if (options_.sync_batch_norm) lamina::detail::batch_norm_statistics<T>() = previous_statistics_;
+      if (options_.sync_batch_norm)
+        lamina::detail::batch_norm_statistics<T>() = previous_statistics_;
     }
     hook_installed_ = on;
   }
@@ -348,8 +348,8 @@ class DataParallel final : public FitStrategy<T> {
       owner_.agree();
       check(count <= std::size_t(INT_MAX), "DataParallel: ", count,
             " batch statistics are too many for one allreduce");
-      MPI_Allreduce(MPI_IN_PLACE, values, static_cast<int>(count), detail::mpi_type<T>(),
-                    MPI_SUM, owner_.options_.comm);
+      MPI_Allreduce(MPI_IN_PLACE, values, static_cast<int>(count), detail::mpi_type<T>(), MPI_SUM,
+                    owner_.options_.comm);
     }
 
    private:
@@ -374,9 +374,11 @@ class DataParallel final : public FitStrategy<T> {
     const std::int64_t last = batch > 0 ? n % batch : 0;
     const std::int64_t smallest = n < batch ? n : (last > 0 ? last : batch);
     check<ValueError>(smallest >= size_, "DataParallel: the model has BatchNormalization ('",
-                      (*norm)->name(), "'), whose statistics every process computes together, "
-                      "but a global batch of size ", smallest, " leaves a process of ", size_,
-                      " without a sample (", n, " training samples, batch_size ", batch,
+                      (*norm)->name(),
+                      "'), whose statistics every process computes together, "
+                      "but a global batch of size ",
+                      smallest, " leaves a process of ", size_, " without a sample (", n,
+                      " training samples, batch_size ", batch,
                       "); choose a batch_size that gives every process a sample, or "
                       "sync_batch_norm = false");
   }
@@ -396,8 +398,7 @@ class DataParallel final : public FitStrategy<T> {
     // Lets MPI move the allreduces in flight along (it progresses them only inside its calls).
     if (!requests_.empty()) {
       int done = 0;
-      MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &done,
-                  MPI_STATUSES_IGNORE);
+      MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &done, MPI_STATUSES_IGNORE);
     }
   }
 

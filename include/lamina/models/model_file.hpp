@@ -182,10 +182,10 @@ void ModelFile::save(const M& model, const std::string& path, const SaveOptions&
     if (!state.empty()) rng[name] = state;
   }
   auto& optimizer = *model.optimizer_;
-  w.set_metadata("training_state", Json{{"epoch", model.epoch_},
-                                        {"optimizer_iterations", optimizer.iterations()},
-                                        {"rng", rng}}
-                                       .dump());
+  w.set_metadata(
+      "training_state",
+      Json{{"epoch", model.epoch_}, {"optimizer_iterations", optimizer.iterations()}, {"rng", rng}}
+          .dump());
   const auto paths = paths_by_node(weights);
   const auto& parameters = optimizer.parameters();
   for (std::size_t i = 0; i < parameters.size(); ++i) {
@@ -289,9 +289,9 @@ void ModelFile::assign_optimizer_state(M& model, const SafetensorsFile& f) {
       const std::string name = kOptimizerPrefix + path + "/" + slot;
       check<IoError>(f.contains(name), f.label(), ": the optimizer state '", name,
                      "' is not in the file");
-      check<IoError>(f.entry(name).shape == tensor.shape(), f.label(), ": optimizer state '",
-                     name, "' has shape ", f.entry(name).shape, " in the file but ",
-                     tensor.shape(), " in the model");
+      check<IoError>(f.entry(name).shape == tensor.shape(), f.label(), ": optimizer state '", name,
+                     "' has shape ", f.entry(name).shape, " in the file but ", tensor.shape(),
+                     " in the model");
       tensor.assign(f.template tensor<T>(name));
     }
   }

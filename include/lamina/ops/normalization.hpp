@@ -106,9 +106,8 @@ NormDims check_norm_args(const char* op, const Variable<T>& x, const Variable<T>
 template <class T>
 index_t global_rows(const BatchNormStatistics<T>* sync, index_t rows) {
   if (sync == nullptr) return rows;
-  check(sync->local_samples() > 0 && rows % sync->local_samples() == 0,
-        "batch_norm: ", rows, " rows do not split into ", sync->local_samples(),
-        " samples of the synchronised step");
+  check(sync->local_samples() > 0 && rows % sync->local_samples() == 0, "batch_norm: ", rows,
+        " rows do not split into ", sync->local_samples(), " samples of the synchronised step");
   return rows / sync->local_samples() * sync->global_samples();
 }
 
@@ -219,8 +218,8 @@ BatchNormResult<T> batch_norm(const Variable<T>& x, const Variable<T>& gamma,
   Tensor<T> y = detail::scale_shift(n.x_hat, gamma.value(), beta.value(), rows, cols);
   result.y = Variable<T>::from_op(
       op, std::move(y), {x, gamma, beta},
-      [x_hat = n.x_hat, rstd = n.rstd, gv = gamma.value(), rows = rows, cols = cols,
-       sync](const Tensor<T>& g, autograd::Gradients<T>& grads) {
+      [x_hat = n.x_hat, rstd = n.rstd, gv = gamma.value(), rows = rows, cols = cols, sync](
+          const Tensor<T>& g, autograd::Gradients<T>& grads) {
         // With d = g * gamma (the gradient w.r.t. x_hat) and N = rows, the mean and variance
         // depending on every x of the column: dx = rstd * (d - mean(d) - x_hat * mean(d x_hat)),
         // means over the column.
@@ -241,8 +240,8 @@ BatchNormResult<T> batch_norm(const Variable<T>& x, const Variable<T>& gamma,
           }
           T count = static_cast<T>(rows);
           if (sync != nullptr) {
-            const T share = static_cast<T>(sync->local_samples()) /
-                            static_cast<T>(sync->global_samples());
+            const T share =
+                static_cast<T>(sync->local_samples()) / static_cast<T>(sync->global_samples());
             detail::FeatureRow<T> both(2 * cols);  // one allreduce for both sums
             both << sum_d * share, sum_dx * share;
             detail::sum_over_processes(sync, both);

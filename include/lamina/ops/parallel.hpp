@@ -169,9 +169,8 @@ void gemm(Dst&& dst, const Lhs& lhs, const Rhs& rhs) {
   const auto a = gemm_operand(lhs);
   const auto b = gemm_operand(rhs);
   using T = std::remove_const_t<std::remove_pointer_t<decltype(c.data)>>;
-  check(!c.trans && a.rows == c.rows && b.cols == c.cols && a.cols == b.rows,
-        "gemm: internal: [", a.rows, ", ", a.cols, "] x [", b.rows, ", ", b.cols, "] into [",
-        c.rows, ", ", c.cols, "]");
+  check(!c.trans && a.rows == c.rows && b.cols == c.cols && a.cols == b.rows, "gemm: internal: [",
+        a.rows, ", ", a.cols, "] x [", b.rows, ", ", b.cols, "] into [", c.rows, ", ", c.cols, "]");
   const index_t rows = c.rows, cols = c.cols, depth = a.cols;
   const int threads = threads_for(static_cast<double>(rows) * static_cast<double>(cols) *
                                   static_cast<double>(depth));
