@@ -128,6 +128,42 @@ TYPED_TEST(EngineTyped, SharedSubexpressionIsBackpropagatedOnce) {
   expect_tensor_near(x.grad(), {2}, {10, -22}, 0);
 }
 
+/// Records, for each leaf a backward pass reports, its gradient at that moment.
+template <class T>
+class RecordingHook final : public autograd::GradientHook<T> {
+ public:
+  void gradient_ready(const autograd::Node<T>& leaf) override {
+    heard.emplace_back(&leaf, leaf.grad.clone());
+  }
+  std::vector<std::pair<const autograd::Node<T>*, Tensor<T>>> heard;
+};
+
+// A hook hears of each leaf once, as soon as its last user has run, with its final gradient:
+// w2 (used last) before w1, and x (requires no grad) never.
+TYPED_TEST(EngineTyped, GradientHookHearsEachLeafOnceItsGradientIsComplete) {
+  using T = TypeParam;
+  Variable<T> x(Tensor<T>({2}, {1, 2}));
+  Variable<T> w1(Tensor<T>({2}, {3, -1}), true), w2(Tensor<T>({2}, {0.5, 2}), true);
+  Variable<T> h = x * w1;
+  Variable<T> y = sum_all(h * w2 + h * h);  // w1 feeds two ops through h; w2 one
+  RecordingHook<T> hook;
+  {
+    autograd::GradientHookScope<T> scope(hook);
+    y.backward();
+  }
+  ASSERT_EQ(hook.heard.size(), 2U);
+  EXPECT_EQ(hook.heard[0].first, w2.node().get());
+  EXPECT_EQ(hook.heard[1].first, w1.node().get());
+  // What the hook saw is the final gradient: dy/dw2 = h, dy/dw1 = x (w2 + 2h).
+  expect_tensor_near(hook.heard[0].second, {2}, {3, -2}, 0);
+  expect_tensor_near(w1.grad(), {2}, {6.5, -4}, 0);
+  expect_tensor_near(hook.heard[1].second, {2}, {6.5, -4}, 0);
+  // Out of the scope, nobody hears.
+  w1.zero_grad();
+  sum_all(x * w1).backward();
+  EXPECT_EQ(hook.heard.size(), 2U);
+}
+
 TYPED_TEST(EngineTyped, NoGradientWithoutRequiresGrad) {
   using T = TypeParam;
   Variable<T> leaf(Tensor<T>::scalar(1));

@@ -165,5 +165,21 @@ TYPED_TEST(VariableTyped, FromOpRecordsOnlyWhenNeeded) {
   EXPECT_EQ(plain.value().item(), T(3));
 }
 
+// set_grad replaces a leaf's gradient (as backward after zero_grad would), keeps a copy of a
+// shared tensor, and refuses a wrong shape and a computed variable.
+TEST(VariableSetGrad, ReplacesTheGradientOfALeaf) {
+  Variable<double> w(Tensor<double>({2}, {1, 2}), true);
+  (w * w).backward(Tensor<double>({2}, {1, 1}));
+  const Tensor<double> g({2}, {5, -6});
+  w.set_grad(g);
+  expect_tensor_near(w.grad(), {2}, {5, -6}, 0);
+  EXPECT_NE(w.grad().data(), g.data());           // g is shared with the caller: copied
+  (w * w).backward(Tensor<double>({2}, {1, 1}));  // accumulates onto it
+  expect_tensor_near(w.grad(), {2}, {7, -2}, 0);
+  expect_error<ShapeError>([&] { w.set_grad(Tensor<double>({3})); }, {"set_grad", "[3]", "[2]"});
+  Variable<double> y = w * w;
+  expect_error<Error>([&] { y.set_grad(Tensor<double>({2})); }, {"set_grad", "only a leaf"});
+}
+
 }  // namespace
 }  // namespace lamina

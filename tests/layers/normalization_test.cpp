@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -89,6 +90,50 @@ TYPED_TEST(NormalizationTyped, OpsForwardOnHandValues) {
   const double a = 1 / std::sqrt(1 + eps / 0.25), b = 1 / std::sqrt(1 + eps),
                c = 1 / std::sqrt(1 + eps / 9);
   expect_tensor_near(y.value(), {3, 2}, {2 * a + 0.5, -a, 2 * b + 0.5, -b, 2 * c + 0.5, -c}, 1e-5);
+}
+
+/// A stand-in for a data-parallel step of two processes with identical shards: every sum over
+/// the processes is twice this process's.
+class TwoIdenticalShards final : public BatchNormStatistics<double> {
+ public:
+  explicit TwoIdenticalShards(index_t samples) : samples_(samples) {}
+  index_t local_samples() const override { return samples_; }
+  index_t global_samples() const override { return 2 * samples_; }
+  void sum(double* values, std::size_t count) override {
+    ++calls;
+    for (std::size_t i = 0; i < count; ++i) values[i] *= 2;
+  }
+  int calls = 0;
+
+ private:
+  index_t samples_;
+};
+
+// Synchronised statistics over a global batch made of this batch twice are this batch's own,
+// and the gradient (of this process's loss, as the strategy expects it) is the plain op's: two
+// allreduces forward (sums, then squared deviations), one backward. Without an installed
+// BatchNormStatistics, batch_norm uses no sync.
+TEST(NormalizationOps, SynchronisedStatisticsOfIdenticalShardsAreTheShardsOwn) {
+  const Tensor<double> xv = random_tensor({3, 2, 2, 4}, 7);
+  const Tensor<double> gv = random_tensor({4}, 8), bv = random_tensor({4}, 9);
+  const Tensor<double> upstream = random_tensor({3, 2, 2, 4}, 10);
+  auto run = [&](TwoIdenticalShards* sync) {
+    Variable<double> x(xv, true), gamma(gv, true), beta(bv, true);
+    std::optional<BatchNormStatisticsScope<double>> scope;
+    if (sync != nullptr) scope.emplace(*sync);
+    BatchNormResult<double> r = batch_norm(x, gamma, beta);
+    r.y.backward(upstream);
+    return std::vector<Tensor<double>>{r.y.value(), r.mean,       r.variance,
+                                       x.grad(),    gamma.grad(), beta.grad()};
+  };
+  TwoIdenticalShards sync(3);
+  const auto synced = run(&sync);
+  EXPECT_EQ(sync.calls, 3);
+  const auto plain = run(nullptr);
+  for (std::size_t i = 0; i < plain.size(); ++i)
+    for (index_t k = 0; k < plain[i].size(); ++k)
+      EXPECT_NEAR(synced[i].data()[k], plain[i].data()[k], 1e-12) << "output " << i << " at " << k;
+  EXPECT_EQ(lamina::detail::batch_norm_statistics<double>(), nullptr);
 }
 
 TEST(NormalizationOps, BadArgumentsNameTheOpAndShapes) {
