@@ -18,7 +18,10 @@
 #include <lamina/distributed/environment.hpp>
 #include <lamina/lamina.hpp>
 
+#include "support/op_check.hpp"
+
 using namespace lamina;
+using lamina::testing::expect_error;
 
 namespace {
 
@@ -208,30 +211,19 @@ TEST(DataParallel, BatchNormalizationNeedsASampleOnEveryProcess) {
   const index_t p = world_size();
   FitOptions<float> options{.epochs = 1, .batch_size = p - 1, .verbose = 0};
   options.strategy = distributed::data_parallel<float>();
-  try {
-    m.fit(x, y, options);
-    ADD_FAILURE() << "no error";
-  } catch (const ValueError& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find("BatchNormalization ('batch_normalization')"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("a global batch of size " + std::to_string(p - 1) + " leaves"),
-              std::string::npos)
-        << msg;
-  }
+  expect_error<ValueError>([&] { m.fit(x, y, options); },
+                           {"BatchNormalization ('batch_normalization')",
+                            "a global batch of size " + std::to_string(p - 1) + " leaves"});
 }
 
 // A global batch smaller than the number of processes: some take part with no samples.
 TEST(DataParallel, BatchSmallerThanProcessesStillEqualsOneProcess) {
   const auto [x, y] = blobs<double>(7);
-  const FitOptions<double> base{.epochs = 2, .batch_size = 2, .verbose = 0, .seed = 3};
   Sequential<double> reference = make_model<double>();
-  reference.fit(x, y, base);
   Sequential<double> model = make_model<double>();
-  FitOptions<double> options = base;
-  options.strategy = distributed::data_parallel<double>();
-  model.fit(x, y, options);
-  EXPECT_LE(max_relative_difference(model.get_weights(), reference.get_weights()), 1e-12);
-  EXPECT_TRUE(same_on_every_process(model.get_weights()));
+  expect_trains_as_one_process<double>(reference, model, x, y,
+                                       {.epochs = 2, .batch_size = 2, .verbose = 0, .seed = 3},
+                                       distributed::data_parallel<double>(), 10);
 }
 
 // Rank 1 fails in its third step: every process's fit throws, rank 1 its own error, the
@@ -326,13 +318,8 @@ TEST(DataParallel, DifferentDataSizesAreReported) {
   Sequential<float> model = make_model<float>();
   FitOptions<float> options{.epochs = 1, .batch_size = 8, .verbose = 0};
   options.strategy = distributed::data_parallel<float>();
-  try {
-    model.fit(x, y, options);
-    ADD_FAILURE() << "no error";
-  } catch (const ValueError& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find("training samples: rank 0 has 32, rank 1 has 31"), std::string::npos) << m;
-  }
+  expect_error<ValueError>([&] { model.fit(x, y, options); },
+                           {"training samples: rank 0 has 32, rank 1 has 31"});
 }
 
 TEST(DataParallel, DifferentModelsAreReported) {
@@ -340,16 +327,9 @@ TEST(DataParallel, DifferentModelsAreReported) {
   Sequential<float> model = make_model<float>(world_rank() == 1 ? 9 : 8);
   FitOptions<float> options{.epochs = 1, .batch_size = 8, .verbose = 0};
   options.strategy = distributed::data_parallel<float>();
-  try {
-    model.fit(x, y, options);
-    ADD_FAILURE() << "no error";
-  } catch (const ValueError& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find("DataParallel: the processes differ in weight values: rank 0 has 67, rank 1 "
-                     "has 75"),
-              std::string::npos)
-        << m;
-  }
+  expect_error<ValueError>(
+      [&] { model.fit(x, y, options); },
+      {"DataParallel: the processes differ in weight values: rank 0 has 67, rank 1 has 75"});
 }
 
 // Only rank 0 prints progress and runs the callbacks that write files.

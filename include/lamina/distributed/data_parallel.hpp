@@ -417,16 +417,17 @@ class DataParallel final : public FitStrategy<T> {
       }
       out += size;
     }
-    requests_.push_back(launch(bucket.data, bucket_comm_));
+    requests_.push_back(launch(bucket.data));
     ++launched_;
   }
 
-  MPI_Request launch(std::vector<T>& data, MPI_Comm comm = MPI_COMM_NULL) {
+  /// Starts the allreduce of `data` on the buckets' communicator.
+  MPI_Request launch(std::vector<T>& data) {
     check(data.size() <= std::size_t(INT_MAX), "DataParallel: a variable of ", data.size(),
           " values is too large for one allreduce");
     MPI_Request request;
     MPI_Iallreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()), detail::mpi_type<T>(),
-                   MPI_SUM, comm == MPI_COMM_NULL ? bucket_comm_ : comm, &request);
+                   MPI_SUM, bucket_comm_, &request);
     return request;
   }
 
