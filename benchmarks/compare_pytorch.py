@@ -8,10 +8,19 @@ lamina, PyTorch, ...) so that a change in the machine's load hits both sides ali
 same number of threads. Prints the median wall-clock time of each side per case and the ratio
 lamina / PyTorch, then the peak RSS of one training epoch of the tutorial CNN on
 Fashion-MNIST for both (lamina: the `cnn` example under /usr/bin/time -v; PyTorch:
-pytorch_models.py cnn-epoch, ru_maxrss).
+pytorch_models.py epoch, ru_maxrss).
 
     /usr/bin/python3 benchmarks/compare_pytorch.py [--build-dir build/release/benchmarks]
         [--threads 2] [--repetitions 5] [--quick]
+
+With --whole-epochs it compares what a user times instead: whole training epochs on
+Fashion-MNIST of each tutorial model, lamina's example (its history.csv's seconds per epoch)
+against the same network trained the same way by pytorch_models.py epoch, interleaved run by
+run, with the GFLOP/s each side reaches against the FMA peak that benchmarks/peak_bench
+measures:
+
+    /usr/bin/python3 benchmarks/compare_pytorch.py --whole-epochs [--threads 2,1]
+        [--epoch-runs 3] [--epochs-per-run 1] [--only REGEX]
 
 Needs Debian's python3-torch under /usr/bin/python3 (with libopenblas0-openmp installed so that
 PyTorch does not use the reference BLAS). Not part of the test suite. Results and the
@@ -66,6 +75,9 @@ CASES = [
     ("Autoencoder train step, batch 256", "training_bench", "BM_AutoencoderTrainStep/256",
      "autoencoder_step_256"),
     ("GAN train step, batch 64", "training_bench", "BM_GanTrainStep/64", "gan_step_64"),
+    ("LSTM(128) train step, batch 32", "training_bench", "BM_LstmTrainStep/32", "lstm_step_32"),
+    ("GRU(128) train step, batch 32", "training_bench", "BM_GruTrainStep/32", "gru_step_32"),
+    ("DCGAN train step, batch 128", "training_bench", "BM_DcganTrainStep/128", "dcgan_step_128"),
 ]
 
 # lamina's Dense against raw Eigen GEMMs of the same FLOPs (no PyTorch side).
@@ -77,6 +89,165 @@ EIGEN_PAIRS = [
 ]
 
 UNIT_TO_MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+# --- whole epochs -----------------------------------------------------------------------------
+# FLOPs of one training step, per sample, counting the multiply-adds of the dense, convolution
+# and recurrent products as 2 flops each (a convolution's as the direct convolution's, whatever
+# algorithm runs): forward, the weights' gradients, and the inputs' gradients of every layer but
+# the first (whose input is data). Elementwise work (activations, pooling, normalisation, the
+# optimizer) is left out. Each layer is given by its multiply-adds per sample.
+
+
+def conv_macs(out_h, out_w, k, cin, cout):
+    return out_h * out_w * k * k * cin * cout
+
+
+def recurrent_macs(steps, features, units, gates):
+    """Input and recurrent products of `steps` steps: [features + units] x [gates * units]."""
+    return steps * (features + units) * gates * units
+
+
+def train_flops(macs, input_grad=False):
+    """2 flops per multiply-add, three products per layer in training (two for the first)."""
+    return 2 * (3 * sum(macs) - (0 if input_grad else macs[0]))
+
+
+CNN_MACS = [conv_macs(26, 26, 3, 1, 32), conv_macs(11, 11, 3, 32, 64), 1600 * 64, 64 * 10]
+GAN_G, GAN_D = [100 * 256, 256 * 784], [784 * 256, 256]
+DCGAN_G = [100 * 7 * 7 * 128, conv_macs(7, 7, 4, 128, 64), conv_macs(14, 14, 4, 64, 1)]
+DCGAN_D = [conv_macs(14, 14, 4, 1, 64), conv_macs(7, 7, 4, 64, 128), 7 * 7 * 128]
+
+
+def gan_train_flops(g, d):
+    """GAN::train_step per real sample: G forward for the fakes (no graph), D trained on the
+    real and the fake batch; then G forward, D forward and backward down to its input (D's
+    weight gradients are computed too, then discarded), G backward."""
+    fwd_g, fwd_d = 2 * sum(g), 2 * sum(d)
+    d_step = fwd_g + 2 * train_flops(d)
+    g_step = 3 * fwd_d + train_flops(g)
+    return d_step + g_step
+
+
+# (label, lamina example, its batch size, pytorch_models.py epoch --model, training FLOPs per
+# sample). The examples run with their defaults otherwise.
+EPOCH_CASES = [
+    ("CNN, batch 32", "cnn", 32, "cnn", train_flops(CNN_MACS)),
+    ("CNN, batch 128", "cnn", 128, "cnn", train_flops(CNN_MACS)),
+    ("RNN (SimpleRNN(32)), batch 32", "rnn", 32, "rnn",
+     train_flops([recurrent_macs(28, 28, 32, 1), 32 * 10])),
+    ("Autoencoder, batch 256", "autoencoder", 256, "autoencoder",
+     train_flops([784 * 32, 32 * 784])),
+    ("GAN (MLP), batch 64", "gan", 64, "gan", gan_train_flops(GAN_G, GAN_D)),
+    ("LSTM(128), batch 32", "lstm", 32, "lstm",
+     train_flops([recurrent_macs(28, 28, 128, 4), 128 * 10])),
+    ("DCGAN, batch 128", "dcgan", 128, "dcgan", gan_train_flops(DCGAN_G, DCGAN_D)),
+]
+TRAIN_SAMPLES = 60000
+
+
+def measure_peak(build_dir, threads):
+    """The FMA peak in GFLOP/s at `threads` threads (benchmarks/peak_bench: the best vector width,
+    median of 3 repetitions), or None when peak_bench is missing."""
+    binary = os.path.join(build_dir, "peak_bench")
+    if not os.access(binary, os.X_OK):
+        print(f"  no {binary}: no peak to compare with")
+        return None
+    out = subprocess.run([binary, f"--benchmark_filter=BM_FmaPeak.*/{threads}/",
+                          "--benchmark_format=json", "--benchmark_repetitions=3",
+                          "--benchmark_min_time=0.3"],
+                         check=True, capture_output=True, text=True,
+                         env=dict(os.environ, OMP_NUM_THREADS=str(threads))).stdout
+    rates = {}
+    for b in json.loads(out)["benchmarks"]:
+        if b.get("aggregate_name") == "median":
+            rates[b["run_name"]] = b["FLOPS"] / 1e9
+    for name, rate in sorted(rates.items()):
+        print(f"  {name}: {rate:.1f} GFLOP/s")
+    return max(rates.values()) if rates else None
+
+
+def lamina_epochs(binary, batch, threads, epochs, data):
+    """Runs a lamina example for `epochs` epochs; returns the seconds of each (history.csv)."""
+    with tempfile.TemporaryDirectory() as out_dir:
+        cmd = [binary, "--epochs", str(epochs), "--batch-size", str(batch), "--threads",
+               str(threads), "--data", data, "--out", out_dir]
+        run = subprocess.run(cmd, capture_output=True, text=True)
+        if run.returncode != 0:
+            sys.exit(f"compare_pytorch: {' '.join(cmd)} failed ({run.returncode}):\n"
+                     f"{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
+        with open(os.path.join(out_dir, "history.csv")) as f:
+            rows = [line.strip().split(",") for line in f if line.strip()]
+    column = rows[0].index("seconds")
+    return [float(r[column]) for r in rows[1:]]
+
+
+def torch_epochs(model, batch, threads, epochs, data):
+    """Runs pytorch_models.py epoch; returns the seconds of each epoch."""
+    cmd = [sys.executable, os.path.join(HERE, "pytorch_models.py"), "epoch", "--model", model,
+           "--batch-size", str(batch), "--threads", str(threads), "--epochs", str(epochs),
+           "--data", data]
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    if run.returncode != 0:
+        sys.exit(f"compare_pytorch: {' '.join(cmd)} failed ({run.returncode}):\n"
+                 f"{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
+    return [float(m.group(1)) for m in re.finditer(r"^epoch \d+: ([\d.]+) s", run.stdout, re.M)]
+
+
+def epoch_comparison(args):
+    """Whole Fashion-MNIST training epochs of each tutorial model, lamina's example against the
+    same network trained the same way in PyTorch, interleaved run by run."""
+    examples_dir = os.path.join(args.build_dir, os.pardir, "examples")
+    cases = [c for c in EPOCH_CASES if re.search(args.only, c[0])]
+    for _, example, _, _, _ in cases:
+        if not os.access(os.path.join(examples_dir, example), os.X_OK):
+            sys.exit(f"compare_pytorch: no example {example} in {examples_dir}; build it first")
+    peaks = {}
+    for threads in args.threads:
+        print(f"FMA peak at {threads} thread(s) (peak_bench):")
+        peaks[threads] = measure_peak(args.build_dir, threads)
+    with open("/proc/loadavg") as f:
+        print(f"Load average before: {' '.join(f.read().split()[:3])}; {args.epoch_runs} runs of "
+              f"{args.epochs_per_run} epoch(s) per case, side and thread count, interleaved")
+    times = {}
+    started = time.perf_counter()
+    for run in range(args.epoch_runs):
+        for label, example, batch, model, _ in cases:
+            for threads in args.threads:
+                times.setdefault((label, threads, "lamina"), []).extend(lamina_epochs(
+                    os.path.join(examples_dir, example), batch, threads, args.epochs_per_run,
+                    args.data))
+                times.setdefault((label, threads, "PyTorch"), []).extend(torch_epochs(
+                    model, batch, threads, args.epochs_per_run, args.data))
+        print(f"  run {run + 1}/{args.epoch_runs} done ({time.perf_counter() - started:.0f} s)",
+              file=sys.stderr)
+    with open("/proc/loadavg") as f:
+        print(f"Load average after: {' '.join(f.read().split()[:3])}")
+    summary = []
+    for threads in args.threads:
+        peak = peaks[threads]
+        print(f"\n== whole epochs, {threads} thread(s); peak {peak:.0f} GFLOP/s ==" if peak else
+              f"\n== whole epochs, {threads} thread(s) ==")
+        header = (f"| {'model':30s} | {'lamina s':>8s} | {'PyTorch s':>9s} | {'ratio':>5s} "
+                  f"| {'GFLOP':>6s} | {'lamina GFLOP/s':>14s} | {'% peak':>6s} "
+                  f"| {'PyTorch GFLOP/s':>15s} |")
+        print("Median seconds per epoch over the runs' epochs; GFLOP: the products of one "
+              "training epoch (60,000 samples)")
+        print(header)
+        print("|" + "|".join("-" * len(c) for c in header.split("|")[1:-1]) + "|")
+        for label, _, _, _, flops in cases:
+            lamina_s = statistics.median(times[label, threads, "lamina"])
+            torch_s = statistics.median(times[label, threads, "PyTorch"])
+            gflop = flops * TRAIN_SAMPLES / 1e9
+            share = f"{100 * gflop / lamina_s / peak:6.1f}" if peak else f"{'?':>6s}"
+            print(f"| {label:30s} | {lamina_s:8.2f} | {torch_s:9.2f} | {lamina_s / torch_s:5.2f} "
+                  f"| {gflop:6.0f} | {gflop / lamina_s:14.1f} | {share} "
+                  f"| {gflop / torch_s:15.1f} |")
+            summary.append({"case": label, "threads": threads, "lamina_s": lamina_s,
+                            "pytorch_s": torch_s, "gflop": gflop, "peak_gflops": peak,
+                            "lamina_epochs": times[label, threads, "lamina"],
+                            "pytorch_epochs": times[label, threads, "PyTorch"]})
+    return summary
 
 
 def run_lamina(binary, names, min_time, threads):
@@ -187,7 +358,7 @@ def rss_comparison(args):
     else:
         print(f"  lamina:  no cnn example at {cnn} (build it, or pass --cnn PATH); skipped")
     done = timed_run("PyTorch", [sys.executable, os.path.join(HERE, "pytorch_models.py"),
-                                 "cnn-epoch", "--epochs", str(args.rss_epochs), "--threads",
+                                 "epoch", "--epochs", str(args.rss_epochs), "--threads",
                                  str(threads), "--data", args.data])
     if done:
         run, wall = done
@@ -274,11 +445,24 @@ def main():
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist",
                         help="Fashion-MNIST IDX files for the RSS epochs")
     parser.add_argument("--json", default="", help="also write all measurements to this file")
+    parser.add_argument("--whole-epochs", action="store_true",
+                        help="compare whole Fashion-MNIST training epochs of each tutorial model "
+                             "(the examples against pytorch_models.py epoch) instead of steps")
+    parser.add_argument("--epoch-runs", type=int, default=3,
+                        help="interleaved runs of each side per model (--whole-epochs)")
+    parser.add_argument("--epochs-per-run", type=int, default=1,
+                        help="epochs of each run (--whole-epochs); medians over all of them")
     args = parser.parse_args()
     if args.quick:
         args.repetitions, args.min_time, args.skip_rss = 2, 0.1, True
 
     print_environment(args.threads)
+    if args.whole_epochs:
+        summary = epoch_comparison(args)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"threads": args.threads, "epochs": summary}, f, indent=1)
+        return
     cases = [c for c in CASES if re.search(args.only, c[0])]
     binaries = {}
     for _, binary, _, _ in cases:

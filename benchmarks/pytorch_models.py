@@ -7,11 +7,12 @@ with the final softmax / sigmoid (CrossEntropyLoss, BCEWithLogitsLoss), as lamin
 Data is fixed random, as on the lamina side.
 
 Used by compare_pytorch.py (each case is a zero-argument step function, built once), and as a
-script for the peak-RSS measurement of one training epoch of the tutorial CNN on Fashion-MNIST:
+script that trains the network of a lamina example for whole Fashion-MNIST epochs the way the
+example does (the whole-epoch comparison and the peak-RSS measurement):
 
-    /usr/bin/python3 benchmarks/pytorch_models.py cnn-epoch --threads 2 \
-        [--data /usr/share/datasets/fashion-mnist] [--epochs 1] [--batch-size 32] \
-        [--model cnn|lstm|bilstm]
+    /usr/bin/python3 benchmarks/pytorch_models.py epoch --threads 2 \
+        [--data /usr/share/datasets/fashion-mnist] [--epochs 1] [--batch-size N] \
+        [--model cnn|rnn|lstm|bilstm|autoencoder|gan|dcgan]
 
 Runs under Debian's /usr/bin/python3 with python3-torch (1.13).
 """
@@ -38,6 +39,8 @@ def keras_init(module):
     for name, p in module.named_parameters():
         if "bias" in name:
             nn.init.zeros_(p)
+        elif p.dim() < 2:  # BatchNormalization's gamma
+            nn.init.ones_(p)
         elif "weight_hh" in name:
             nn.init.orthogonal_(p)
         else:
@@ -79,6 +82,34 @@ def gan_parts(latent=100):
     g = keras_init(nn.Sequential(nn.Linear(latent, 256), nn.LeakyReLU(0.2), nn.Linear(256, 784),
                                  nn.Tanh()))
     d = keras_init(nn.Sequential(nn.Linear(784, 256), nn.LeakyReLU(0.2), nn.Linear(256, 1)))
+    return g, d
+
+
+def keras_batch_norm(features, dims=1):
+    """Keras's BatchNormalization defaults: epsilon 1e-3, momentum 0.99 (PyTorch's 0.01)."""
+    return (nn.BatchNorm1d if dims == 1 else nn.BatchNorm2d)(features, eps=1e-3, momentum=0.01)
+
+
+class Unflatten(nn.Module):
+    """Reshape([7, 7, 128]) of the DCGAN generator, as NCHW [b, 128, 7, 7]."""
+
+    def forward(self, x):
+        return x.view(-1, 128, 7, 7)
+
+
+def dcgan_parts(latent=100):
+    """The dcgan example's generator and discriminator, NCHW. Keras's padding 'same' with a 4x4
+    kernel and stride 2 is PyTorch's padding 1 (same output sizes: 7 -> 14 -> 28, 28 -> 14 -> 7)."""
+    g = keras_init(nn.Sequential(
+        nn.Linear(latent, 7 * 7 * 128, bias=False), keras_batch_norm(7 * 7 * 128),
+        nn.LeakyReLU(0.2), Unflatten(),
+        nn.ConvTranspose2d(128, 64, 4, stride=2, padding=1, bias=False), keras_batch_norm(64, 2),
+        nn.LeakyReLU(0.2),
+        nn.ConvTranspose2d(64, 1, 4, stride=2, padding=1), nn.Tanh()))
+    d = keras_init(nn.Sequential(
+        nn.Conv2d(1, 64, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+        nn.Conv2d(64, 128, 4, stride=2, padding=1, bias=False), keras_batch_norm(128, 2),
+        nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(7 * 7 * 128, 1)))
     return g, d
 
 
@@ -182,32 +213,41 @@ def train_step_case(model, loss_fn, x, y, lr=1e-3):
     return step
 
 
-def gan_step_case(batch=64, latent=100):
-    """lamina's GAN::train_step: a discriminator update on real and generated samples, then a
-    generator update with the non-saturating loss (fakes labelled real)."""
-    g, d = gan_parts(latent)
+def make_gan_step(parts=gan_parts, latent=100):
+    """lamina's GAN::train_step as a function of a batch of real samples: a discriminator update
+    on real and generated samples, then a generator update with the non-saturating loss (fakes
+    labelled real); returns (d_loss, g_loss, mean D(real), mean D(fake)) as lamina's logs."""
+    g, d = parts(latent)
+    g.train()
+    d.train()
     d_opt, g_opt = adam(d.parameters(), 2e-4, 0.5), adam(g.parameters(), 2e-4, 0.5)
     bce = nn.BCEWithLogitsLoss()
-    real = uniform((batch, 784))
-    ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
     gen = torch.Generator().manual_seed(3)
 
-    def step():
+    def step(real):
+        b = real.shape[0]
+        ones, zeros = torch.ones(b, 1), torch.zeros(b, 1)
         with torch.no_grad():
-            fake = g(torch.randn(batch, latent, generator=gen))
+            fake = g(torch.randn(b, latent, generator=gen))
         d_opt.zero_grad()
         real_logits, fake_logits = d(real), d(fake)
         d_loss = bce(real_logits, ones) + bce(fake_logits, zeros)
         d_loss.backward()
         d_opt.step()
         g_opt.zero_grad()
-        g_loss = bce(d(g(torch.randn(batch, latent, generator=gen))), ones)
+        g_loss = bce(d(g(torch.randn(b, latent, generator=gen))), ones)
         g_loss.backward()
         g_opt.step()
         d_opt.zero_grad()
         return (d_loss.item(), g_loss.item(), torch.sigmoid(real_logits.detach()).mean().item(),
                 torch.sigmoid(fake_logits.detach()).mean().item())
     return step
+
+
+def gan_step_case(parts=gan_parts, batch=64, sample_shape=(784,)):
+    """One GAN step on a fixed batch of real samples."""
+    step, real = make_gan_step(parts), uniform((batch, *sample_shape))
+    return lambda: step(real)
 
 
 def make_case(name):
@@ -255,11 +295,18 @@ CASES = {
                                            uniform((32, 28, 28), 0, 1), labels(32)),
     "autoencoder_step_256": lambda: (lambda x: train_step_case(
         autoencoder(), nn.BCEWithLogitsLoss(), x, x))(uniform((256, 784), 0, 1)),
+    "lstm_step_32": lambda: train_step_case(
+        nn.Sequential(_gated_layer("lstm")[0], keras_init(nn.Linear(128, 10))),
+        nn.CrossEntropyLoss(), uniform((32, 28, 28), 0, 1), labels(32)),
+    "gru_step_32": lambda: train_step_case(
+        nn.Sequential(_gated_layer("gru")[0], keras_init(nn.Linear(128, 10))),
+        nn.CrossEntropyLoss(), uniform((32, 28, 28), 0, 1), labels(32)),
     "gan_step_64": gan_step_case,
+    "dcgan_step_128": lambda: gan_step_case(dcgan_parts, 128, (1, 28, 28)),
 }
 
 
-# --- one epoch of the tutorial CNN on Fashion-MNIST (peak RSS) --------------------------------
+# --- whole epochs of the tutorial models on Fashion-MNIST (epoch times, peak RSS) -------------
 
 
 def read_idx(path):
@@ -303,43 +350,111 @@ class LstmClassifier(nn.Module):
         return self.dense(last)
 
 
+class SequenceClassifier(nn.Module):
+    """The rnn example's network on [b, 1, 28, 28]: SimpleRNN(32, relu) over the 28 rows ->
+    Dense(10) logits."""
+
+    def __init__(self):
+        super().__init__()
+        self.inner = RnnClassifier()
+
+    def forward(self, x):
+        return self.inner(x.squeeze(1))
+
+
+def autoencoder_twin():
+    return FlatInput(autoencoder())
+
+
+class FlatInput(nn.Module):
+    """A model on [b, 784] fed [b, 1, 28, 28] images."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner(x.flatten(1))
+
+
+# name: (model or GAN parts, kind, the example's batch size). Kinds: "classifier" (cross-entropy
+# on the labels), "autoencoder" (binary cross-entropy against the input), "gan" (GAN::fit on
+# images scaled to [-1, 1], flattened to [b, 784]), "dcgan" (the same on [b, 1, 28, 28]).
 EPOCH_MODELS = {
-    "cnn": cnn,
-    "lstm": lambda: LstmClassifier(False),
-    "bilstm": lambda: LstmClassifier(True),
+    "cnn": (cnn, "classifier", 32),
+    "rnn": (SequenceClassifier, "classifier", 32),
+    "lstm": (lambda: LstmClassifier(False), "classifier", 32),
+    "bilstm": (lambda: LstmClassifier(True), "classifier", 32),
+    "autoencoder": (autoencoder_twin, "autoencoder", 256),
+    "gan": (gan_parts, "gan", 64),
+    "dcgan": (dcgan_parts, "dcgan", 128),
 }
 
 
-def cnn_epoch(args):
-    """Trains a tutorial classifier (--model) as lamina's example does (shuffled batches, Adam,
-    evaluation on the test set at batch 256) and prints times and the peak RSS."""
+def train_epoch(model, opt, loss_fn, x, y, order, batch_size):
+    """One shuffled pass of minibatch steps, as lamina's fit runs it; returns the mean loss."""
+    model.train()
+    total = 0.0
+    for begin in range(0, x.shape[0], batch_size):
+        idx = order[begin:begin + batch_size]
+        opt.zero_grad()
+        loss = loss_fn(model(x[idx]), y[idx])
+        loss.backward()
+        opt.step()
+        total += loss.item() * len(idx)
+    return total / x.shape[0]
+
+
+def gan_epoch(step, x, order, batch_size):
+    """One shuffled pass of GAN steps (gan_step's discriminator then generator update) over
+    the real images x; returns the last step's logs."""
+    losses = (float("nan"),) * 4
+    for begin in range(0, x.shape[0], batch_size):
+        losses = step(x[order[begin:begin + batch_size]])
+    return losses
+
+
+def epoch_run(args):
+    """Trains a tutorial model (--model) as lamina's example does (shuffled batches, the same
+    optimizer; classifiers are evaluated on the test set at batch 256) and prints each epoch's
+    time, then the peak RSS."""
     torch.set_num_threads(args.threads)
     torch.manual_seed(SEED)
     start = time.perf_counter()
     x_train, y_train, x_test, y_test = load_fashion_mnist(args.data)
-    model, loss_fn = EPOCH_MODELS[args.model](), nn.CrossEntropyLoss()
-    opt = adam(model.parameters())
+    build, kind, batch_size = EPOCH_MODELS[args.model]
+    batch_size = args.batch_size or batch_size
     n = x_train.shape[0]
+    if kind in ("gan", "dcgan"):
+        real = x_train * 2 - 1
+        if kind == "gan":
+            real = real.flatten(1)
+        step = make_gan_step(build)
+    else:
+        model = build()
+        opt = adam(model.parameters())
+        if kind == "autoencoder":
+            logits_loss, target = nn.BCEWithLogitsLoss(), x_train
+            loss_fn = lambda logits, x: logits_loss(logits, x.flatten(1))  # noqa: E731
+        else:
+            loss_fn, target = nn.CrossEntropyLoss(), y_train
     for epoch in range(args.epochs):
         t0 = time.perf_counter()
-        model.train()
         order = torch.randperm(n)
-        total = 0.0
-        for begin in range(0, n, args.batch_size):
-            idx = order[begin:begin + args.batch_size]
-            opt.zero_grad()
-            loss = loss_fn(model(x_train[idx]), y_train[idx])
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        print(f"epoch {epoch + 1}: {time.perf_counter() - t0:.2f} s, loss {total / n:.4f}")
-    model.eval()
-    correct = 0
-    with torch.no_grad():
-        for begin in range(0, x_test.shape[0], 256):
-            logits = model(x_test[begin:begin + 256])
-            correct += (logits.argmax(1) == y_test[begin:begin + 256]).sum().item()
-    print(f"test accuracy {correct / x_test.shape[0]:.4f}")
+        if kind in ("gan", "dcgan"):
+            d_loss, g_loss, _, _ = gan_epoch(step, real, order, batch_size)
+            result = f"d_loss {d_loss:.4f}, g_loss {g_loss:.4f}"
+        else:
+            result = f"loss {train_epoch(model, opt, loss_fn, x_train, target, order, batch_size):.4f}"
+        print(f"epoch {epoch + 1}: {time.perf_counter() - t0:.2f} s, {result}", flush=True)
+    if kind == "classifier":
+        model.eval()
+        correct = 0
+        with torch.no_grad():
+            for begin in range(0, x_test.shape[0], 256):
+                logits = model(x_test[begin:begin + 256])
+                correct += (logits.argmax(1) == y_test[begin:begin + 256]).sum().item()
+        print(f"test accuracy {correct / x_test.shape[0]:.4f}")
     print(f"total {time.perf_counter() - start:.2f} s")
     # ru_maxrss is in kilobytes on Linux.
     print(f"ru_maxrss_kb {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}")
@@ -348,17 +463,20 @@ def cnn_epoch(args):
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    epoch = sub.add_parser("cnn-epoch", help="train the tutorial CNN and print the peak RSS")
+    epoch = sub.add_parser("epoch", aliases=["cnn-epoch"],
+                           help="train a tutorial model on Fashion-MNIST; print epoch times and "
+                                "the peak RSS")
     epoch.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     epoch.add_argument("--threads", type=int, default=2)
     epoch.add_argument("--epochs", type=int, default=1)
-    epoch.add_argument("--batch-size", type=int, default=32)
+    epoch.add_argument("--batch-size", type=int, default=0,
+                       help="default: the lamina example's (cnn, rnn, lstm 32; autoencoder 256; "
+                            "gan 64; dcgan 128)")
     epoch.add_argument("--model", choices=sorted(EPOCH_MODELS), default="cnn",
-                       help="the cnn example's network, or the lstm example's (bilstm: with "
+                       help="the network of the lamina example of the same name (bilstm: lstm "
                             "--bidirectional)")
     args = parser.parse_args(argv)
-    if args.command == "cnn-epoch":
-        cnn_epoch(args)
+    epoch_run(args)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,11 @@
 //     cross-entropy against the input, Adam;
 //   BM_GanTrainStep/64: one GAN::train_step (a discriminator update, then a generator update) with
 //     G: 100 -> Dense(256, leaky_relu 0.2) -> Dense(784, tanh) and
-//     D: 784 -> Dense(256, leaky_relu 0.2) -> Dense(1, sigmoid), both Adam(2e-4, beta_1 0.5).
+//     D: 784 -> Dense(256, leaky_relu 0.2) -> Dense(1, sigmoid), both Adam(2e-4, beta_1 0.5);
+//   BM_LstmTrainStep/32, BM_GruTrainStep/32: LSTM(128) / GRU(128) on [32, 28, 28] ->
+//     Dense(10, softmax), sparse categorical cross-entropy, Adam (the lstm example's network);
+//   BM_DcganTrainStep/128: one GAN::train_step of the dcgan example's networks
+//     (examples/common/dcgan_models.hpp) on [128, 28, 28, 1].
 //
 // The Sequential models use Model::train_on_batch (compiled without metrics, so the step is
 // the optimisation alone). Items per second are samples per second.
@@ -26,6 +30,7 @@
 
 #include <lamina/lamina.hpp>
 
+#include "../examples/common/dcgan_models.hpp"
 #include "bench_common.hpp"
 
 namespace {
@@ -34,6 +39,7 @@ using lamina::Adam;
 using lamina::Dense;
 using lamina::index_t;
 using lamina::Sequential;
+using lamina::Shape;
 using lamina::Tensor;
 using lamina::bench::labels;
 using lamina::bench::uniform;
@@ -89,18 +95,34 @@ void BM_AutoencoderTrainStep(benchmark::State& state) {
 }
 BENCHMARK(BM_AutoencoderTrainStep)->Arg(256)->Unit(benchmark::kMillisecond);
 
-void BM_GanTrainStep(benchmark::State& state) {
+template <class Layer>
+void run_recurrent_step(benchmark::State& state, Layer recurrent) {
   const index_t batch = state.range(0);
-  constexpr index_t kLatent = 100;
-  Sequential<float> g({.name = "generator", .seed = 1}), d({.name = "discriminator", .seed = 2});
-  g.add(Dense(256, {.activation = "leaky_relu", .input_shape = {kLatent}}));  // slope 0.2
-  g.add(Dense(784, {.activation = "tanh"}));
-  d.add(Dense(256, {.activation = "leaky_relu", .input_shape = {784}}));
-  d.add(Dense(1, {.activation = "sigmoid"}));
-  lamina::GAN<float> gan(std::move(g), std::move(d), kLatent);
+  Sequential<float> model({.seed = 1});
+  model.add(std::move(recurrent));
+  model.add(Dense(10, {.activation = "softmax"}));
+  model.compile("adam", "sparse_categorical_crossentropy");
+  run_train_on_batch(state, model, uniform({batch, 28, 28}, 1, 0.0f, 1.0f), labels(batch, 10, 2));
+}
+
+void BM_LstmTrainStep(benchmark::State& state) {
+  run_recurrent_step(state, lamina::LSTM(128, {.input_shape = {28, 28}}));
+}
+BENCHMARK(BM_LstmTrainStep)->Arg(32)->Unit(benchmark::kMillisecond);
+
+void BM_GruTrainStep(benchmark::State& state) {
+  run_recurrent_step(state, lamina::GRU(128, {.input_shape = {28, 28}}));
+}
+BENCHMARK(BM_GruTrainStep)->Arg(32)->Unit(benchmark::kMillisecond);
+
+/// Times gan.train_step on a fixed batch of real samples [batch, sample...].
+void run_gan_step(benchmark::State& state, lamina::GAN<float>& gan, const Shape& sample) {
+  const index_t batch = state.range(0);
   gan.compile(Adam({.learning_rate = 2e-4, .beta_1 = 0.5}),
               Adam({.learning_rate = 2e-4, .beta_1 = 0.5}));
-  const Tensor<float> real = uniform({batch, 784}, 1);
+  std::vector<index_t> dims{batch};
+  dims.insert(dims.end(), sample.begin(), sample.end());
+  const Tensor<float> real = uniform(Shape(dims), 1);
   // One epoch over a single batch builds both optimizers (train_step alone does not).
   gan.fit(real, {.epochs = 1, .batch_size = batch, .verbose = 0});
   lamina::Generator latent(3);
@@ -110,6 +132,25 @@ void BM_GanTrainStep(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * batch);
 }
+
+void BM_GanTrainStep(benchmark::State& state) {
+  constexpr index_t kLatent = 100;
+  Sequential<float> g({.name = "generator", .seed = 1}), d({.name = "discriminator", .seed = 2});
+  g.add(Dense(256, {.activation = "leaky_relu", .input_shape = {kLatent}}));  // slope 0.2
+  g.add(Dense(784, {.activation = "tanh"}));
+  d.add(Dense(256, {.activation = "leaky_relu", .input_shape = {784}}));
+  d.add(Dense(1, {.activation = "sigmoid"}));
+  lamina::GAN<float> gan(std::move(g), std::move(d), kLatent);
+  run_gan_step(state, gan, {784});
+}
 BENCHMARK(BM_GanTrainStep)->Arg(64)->Unit(benchmark::kMillisecond);
+
+void BM_DcganTrainStep(benchmark::State& state) {
+  lamina::GAN<float> gan(lamina::examples::dcgan_generator(1),
+                         lamina::examples::dcgan_discriminator(2),
+                         lamina::examples::kDcganLatentDim);
+  run_gan_step(state, gan, {28, 28, 1});
+}
+BENCHMARK(BM_DcganTrainStep)->Arg(128)->Unit(benchmark::kMillisecond);
 
 }  // namespace

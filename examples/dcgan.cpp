@@ -29,6 +29,7 @@
 #include <lamina/lamina.hpp>
 
 #include "common/data.hpp"
+#include "common/dcgan_models.hpp"
 #include "common/report.hpp"
 #include "common/score.hpp"
 
@@ -37,7 +38,7 @@ namespace {
 using lamina::index_t;
 using lamina::Tensor;
 
-constexpr index_t kLatentDim = 100;
+constexpr index_t kLatentDim = lamina::examples::kDcganLatentDim;
 
 /// x in [0, 1] -> 2x - 1 in [-1, 1], as a new tensor of the same shape.
 Tensor<float> to_tanh_range(const Tensor<float>& x) {
@@ -50,30 +51,6 @@ Tensor<float> to_tanh_range(const Tensor<float>& x) {
 void save_samples(const std::string& path, const Tensor<float>& samples) {
   lamina::save_image_grid(path, samples,
                           {.cols = 8, .padding = 2, .scale = 2, .value_range = {-1.0, 1.0}});
-}
-
-lamina::Sequential<float> make_generator(std::uint64_t seed) {
-  using namespace lamina;
-  return Sequential<float>(
-      {Dense(7 * 7 * 128, {.use_bias = false, .input_shape = {kLatentDim}}), BatchNormalization(),
-       LeakyReLU({.negative_slope = 0.2}), Reshape({7, 7, 128}),
-       Conv2DTranspose(64, 4, {.strides = 2, .padding = "same", .use_bias = false}),
-       BatchNormalization(), LeakyReLU({.negative_slope = 0.2}),
-       Conv2DTranspose(1, 4, {.strides = 2, .padding = "same", .activation = "tanh"})},
-      {.name = "generator", .seed = seed});
-}
-
-lamina::Sequential<float> make_discriminator(std::uint64_t seed) {
-  using namespace lamina;
-  return Sequential<float>(
-      {Conv2D(64, 4,
-              {.strides = 2,
-               .padding = "same",
-               .activation = "leaky_relu",
-               .input_shape = {28, 28, 1}}),
-       Conv2D(128, 4, {.strides = 2, .padding = "same", .use_bias = false}), BatchNormalization(),
-       LeakyReLU({.negative_slope = 0.2}), Flatten(), Dense(1, {.activation = "sigmoid"})},
-      {.name = "discriminator", .seed = seed});
 }
 
 }  // namespace
@@ -101,7 +78,8 @@ int main(int argc, char** argv) try {
   const Dataset<float> data = examples::load_data(options);
   const Tensor<float> x_train = to_tanh_range(data.x_train);  // [n, 28, 28, 1] in [-1, 1]
 
-  GAN<float> gan(make_generator(options.seed), make_discriminator(options.seed + 1), kLatentDim);
+  GAN<float> gan(examples::dcgan_generator(options.seed),
+                 examples::dcgan_discriminator(options.seed + 1), kLatentDim);
   gan.compile(Adam({.learning_rate = 2e-4, .beta_1 = 0.5}),
               Adam({.learning_rate = 2e-4, .beta_1 = 0.5}));
   gan.generator().summary();
@@ -119,6 +97,7 @@ int main(int argc, char** argv) try {
                           std::snprintf(name, sizeof name, "/epoch_%03d.png", epoch + 1);
                           save_samples(options.out + name, gan.sample(64, sample_seed));
                           std::cout << "Wrote " << options.out << name << ": 64 samples\n";
+                          timer.start();  // nor does the next epoch's
                         }});
   gan.save(options.out + "/model.safetensors");
   if (!classifier.empty())

@@ -10,7 +10,10 @@
 // seed, after each epoch), out/gan/history.csv, out/gan/curves.svg (training curves) and
 // out/gan/model.safetensors (the trained GAN; --load FILE writes out/gan/samples.png from a saved
 // one instead of training).
+// With --classifier FILE (a model saved by the cnn example) it prints the classifier score of
+// 10,000 generated images beside the real test set's (see common/score.hpp).
 //   build/release/examples/gan [--epochs 10] [--batch-size 64] [--data DIR] [--load FILE]
+//                              [--classifier FILE]
 //
 // --expect-loss-decrease (the CI check). "The loss falls" means little in a GAN, where D and G
 // play against each other, so the check asks that both players learned something:
@@ -39,6 +42,7 @@
 
 #include "common/data.hpp"
 #include "common/report.hpp"
+#include "common/score.hpp"
 
 namespace {
 
@@ -108,11 +112,25 @@ int main(int argc, char** argv) try {
   using namespace lamina;
   examples::ExampleCli cli("An MLP GAN on Fashion-MNIST",
                            {.name = "gan", .epochs = 10, .batch_size = 64});
+  std::string classifier;
+  cli.add_option("--classifier", classifier,
+                 "A classifier saved by the cnn example: print the classifier score of 10,000 "
+                 "samples");
   const examples::ExampleOptions options = cli.parse(argc, argv);
+  // Samples [n, 784] as the images [n, 28, 28, 1] the classifier takes.
+  const auto score = [&](GAN<float>& gan, const Dataset<float>& data) {
+    examples::report_classifier_score(
+        classifier,
+        [&](index_t n) {
+          return gan.sample(n, options.seed + 1001).reshape({n, 28, 28, 1});
+        },
+        data);
+  };
   if (!options.load.empty()) {  // sample from a saved GAN instead of training one
     const auto saved = load_model_as<GAN<float>>(options.load);
     save_samples(options.out + "/samples.png", saved->sample(64, options.seed + 1000));
     std::cout << "Wrote " << options.out << "/samples.png: 64 samples\n";
+    if (!classifier.empty()) score(*saved, examples::load_data(options));
     return 0;
   }
   const Dataset<float> data = examples::load_data(options);
@@ -148,9 +166,11 @@ int main(int argc, char** argv) try {
                           std::snprintf(name, sizeof name, "/epoch_%03d.png", epoch + 1);
                           save_samples(options.out + name, gan.sample(64, sample_seed));
                           std::cout << "Wrote " << options.out << name << ": 64 samples\n";
+                          timer.start();  // nor does the next epoch's
                         }});
 
   gan.save(options.out + "/model.safetensors");
+  if (!classifier.empty()) score(gan, data);
   const double d_real = history["d_real"].back(), d_fake = history["d_fake"].back();
   std::ostringstream line;
   line << std::setprecision(3) << "Last epoch: mean D(real) = " << d_real

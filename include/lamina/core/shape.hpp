@@ -108,10 +108,12 @@ class Shape {
   friend std::ostream& operator<<(std::ostream& out, const Shape& s) { return out << s.str(); }
 
  private:
+  // Every tensor operation makes shapes: the message is formatted only when the check fails.
   static void check_fits(const std::vector<index_t>& dims) {
-    check<ShapeError>(fits(dims), "Shape: sizes ", format(dims), " hold more than ",
-                      std::numeric_limits<index_t>::max(),
-                      " elements (the most index_t can count)");
+    if (!fits(dims)) [[unlikely]]
+      detail::fail<ShapeError>("Shape: sizes ", format(dims), " hold more than ",
+                               std::numeric_limits<index_t>::max(),
+                               " elements (the most index_t can count)");
   }
 
   std::vector<index_t> dims_;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -79,11 +80,13 @@ class Loss {
             sample_weight.dim(0) == batch,
         name(), ": sample_weight must be [", batch, "] (one weight per sample), got ",
         sample_weight.shape());
-    for (index_t i = 0; i < sample_weight.size(); ++i) {
-      const T w = sample_weight.data()[i];
-      check<ValueError>(std::isfinite(w) && w >= T(0), name(), ": sample_weight ", w, " of sample ",
-                        i, " is not a finite, non-negative number");
-    }
+    // Checked for every batch: the message is made for the first bad weight only.
+    const T* w = sample_weight.data();
+    const index_t n = sample_weight.size();
+    const index_t bad =
+        std::find_if(w, w + n, [](T v) { return !(std::isfinite(v) && v >= T(0)); }) - w;
+    check<ValueError>(bad == n, name(), ": sample_weight ", bad < n ? w[bad] : T(0), " of sample ",
+                      bad, " is not a finite, non-negative number");
   }
 
  protected:

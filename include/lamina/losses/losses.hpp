@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -60,10 +61,12 @@ class BinaryCrossentropy : public Loss<T> {
   /// Labels must be probabilities: 0, 1 or (Keras's soft labels) anything in between.
   void validate(const Shape& y_pred, const Tensor<T>& y_true) const override {
     Loss<T>::validate(y_pred, y_true);
+    // One pass over every label of every batch: the message is made for the first bad one only.
     const T* y = y_true.data();
-    for (index_t i = 0; i < y_true.size(); ++i)
-      check<ValueError>(y[i] >= T(0) && y[i] <= T(1), name(), ": label ", y[i], " at index ", i,
-                        " is outside [0, 1] (labels are 0, 1 or a probability in between)");
+    const index_t n = y_true.size();
+    const index_t bad = std::find_if(y, y + n, [](T v) { return !(v >= T(0) && v <= T(1)); }) - y;
+    check<ValueError>(bad == n, name(), ": label ", bad < n ? y[bad] : T(0), " at index ", bad,
+                      " is outside [0, 1] (labels are 0, 1 or a probability in between)");
   }
   Variable<T> compute(const Variable<T>& y_pred, const Tensor<T>& y_true) const override {
     if (options_.from_logits) return compute_from_logits(y_pred, y_true);
