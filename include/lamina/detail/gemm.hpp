@@ -16,7 +16,7 @@ namespace lamina::detail {
 /// [m, k] (a itself when !trans_a, else a is [k, m] and op(a) its transpose), op(b) is [k, n],
 /// c is [m, n]. lda, ldb, ldc are the distances between rows of a, b and c as stored. Runs on
 /// the calling thread (Eigen's own threading as configured; lamina's kernels split the work
-/// themselves, see ops/parallel.hpp).
+/// themselves, see detail/parallel.hpp).
 template <class T>
 void gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, const T* a, index_t lda,
           const T* b, index_t ldb, T* c, index_t ldc, bool accumulate) {

@@ -3,7 +3,7 @@
 #include <type_traits>
 
 #include "lamina/autograd/variable.hpp"
-#include "lamina/ops/kernels.hpp"
+#include "lamina/detail/kernels.hpp"
 
 namespace lamina {
 

@@ -11,7 +11,7 @@
 #include "lamina/detail/gemm.hpp"
 #include "lamina/ops/activation.hpp"
 #include "lamina/ops/conv.hpp"
-#include "lamina/ops/parallel.hpp"
+#include "lamina/detail/parallel.hpp"
 
 namespace lamina {
 

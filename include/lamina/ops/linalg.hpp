@@ -15,7 +15,7 @@
 #include "lamina/detail/eigen.hpp"
 #include "lamina/detail/gemm.hpp"
 #include "lamina/ops/activation.hpp"
-#include "lamina/ops/parallel.hpp"
+#include "lamina/detail/parallel.hpp"
 
 namespace lamina {
 

@@ -6,7 +6,7 @@
 
 #include "lamina/autograd/variable.hpp"
 #include "lamina/detail/eigen.hpp"
-#include "lamina/ops/kernels.hpp"
+#include "lamina/detail/kernels.hpp"
 
 // Elementwise math. Each op maps one tensor to one of the same shape; the transcendental ones
 // run through Eigen's vectorised array functions over the contiguous buffer.
@@ -14,16 +14,6 @@
 namespace lamina {
 
 namespace detail {
-
-/// Sets every value below the smallest normal number to 0, in one vectorisable pass. Eigen's
-/// vectorised exp clamps its argument near the underflow bound, so e^-1000 and e^-inf come out as
-/// ~3e-39 (float) or ~6e-309 (double) instead of 0; kernels that take exp through Eigen pass the
-/// (positive) result through here to restore exact zeros.
-template <class T>
-void flush_subnormals(T* y, index_t n) {
-  constexpr T tiny = std::numeric_limits<T>::min();
-  for (index_t i = 0; i < n; ++i) y[i] = y[i] < tiny ? T(0) : y[i];
-}
 
 /// e^x elementwise, vectorised, exactly 0 where it underflows.
 template <class T>

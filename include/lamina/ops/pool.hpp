@@ -11,8 +11,8 @@
 #include "lamina/autograd/variable.hpp"
 #include "lamina/core/error.hpp"
 #include "lamina/core/tensor.hpp"
-#include "lamina/ops/conv.hpp"
-#include "lamina/ops/parallel.hpp"
+#include "lamina/detail/parallel.hpp"
+#include "lamina/ops/window.hpp"
 
 namespace lamina {
 

@@ -9,7 +9,7 @@
 #include "lamina/core/tensor.hpp"
 #include "lamina/detail/eigen.hpp"
 #include "lamina/ops/activation.hpp"
-#include "lamina/ops/parallel.hpp"
+#include "lamina/detail/parallel.hpp"
 #include "lamina/ops/rnn.hpp"
 #include "lamina/ops/shape_ops.hpp"
 

@@ -7,7 +7,7 @@
 
 #include "lamina/autograd/variable.hpp"
 #include "lamina/detail/eigen.hpp"
-#include "lamina/ops/kernels.hpp"
+#include "lamina/detail/kernels.hpp"
 
 // Reductions over a set of axes: sum, mean, max. When the reduced axes form one block (after
 // dropping axes of size 1) the tensor is read as [outer, n, inner] with plain contiguous loops;

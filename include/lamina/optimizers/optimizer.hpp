@@ -14,7 +14,7 @@
 #include "lamina/core/error.hpp"
 #include "lamina/core/tensor.hpp"
 #include "lamina/detail/eigen.hpp"
-#include "lamina/ops/parallel.hpp"
+#include "lamina/detail/parallel.hpp"
 #include "lamina/optimizers/schedules.hpp"
 
 namespace lamina {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <limits>
 #include <vector>
 
 #include "lamina/core/broadcast.hpp"
@@ -7,6 +8,16 @@
 
 /// Tensor-level loops shared by the ops' forward and backward rules (no autograd here).
 namespace lamina::detail {
+
+/// Sets every value below the smallest normal number to 0, in one vectorisable pass. Eigen's
+/// vectorised exp clamps its argument near the underflow bound, so e^-1000 and e^-inf come out as
+/// ~3e-39 (float) or ~6e-309 (double) instead of 0; kernels that take exp through Eigen pass the
+/// (positive) result through here to restore exact zeros.
+template <class T>
+void flush_subnormals(T* y, index_t n) {
+  constexpr T tiny = std::numeric_limits<T>::min();
+  for (index_t i = 0; i < n; ++i) y[i] = y[i] < tiny ? T(0) : y[i];
+}
 
 /// out[i] = f(a[i]) for every element.
 template <class T, class F>
