@@ -58,6 +58,7 @@
 #include "lamina/layers/dropout.hpp"
 #include "lamina/layers/embedding.hpp"
 #include "lamina/layers/global_pooling.hpp"
+#include "lamina/layers/gradcheck.hpp"
 #include "lamina/layers/gru.hpp"
 #include "lamina/layers/initializers.hpp"
 #include "lamina/layers/input_layer.hpp"

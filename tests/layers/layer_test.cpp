@@ -179,6 +179,19 @@ TEST(Layer, GradientHelperCatchesAWrongRule) {
   EXPECT_GT(w.max_error, 1e-4);
 }
 
+TEST(Layer, PublicGradcheckLayerChecksAUsersLayer) {
+  // What a user writes for a layer of their own: lamina::gradcheck_layer, no test helpers.
+  Scale<double> good;
+  const LayerGradcheckResult r = gradcheck_layer(good, random_tensor({2, 4}, 3), {.seed = 7});
+  EXPECT_TRUE(r) << r.message;
+  EXPECT_EQ(r.checked, 8 + 4);
+  Scale<double> bad(Scale<double>::Broken::weight);
+  const LayerGradcheckResult w =
+      gradcheck_layer(bad, random_tensor({2, 4}, 3), {.tolerance = 1e-3});
+  EXPECT_FALSE(w);
+  EXPECT_NE(w.message.find("exceeds tolerance"), std::string::npos) << w.message;
+}
+
 TEST(LayerErrors, ZeroDimensionalInput) {
   Scale<double> layer;
   expect_error<ShapeError>([&] { layer(Variable<double>(Tensor<double>::scalar(2))); },

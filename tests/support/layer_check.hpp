@@ -19,79 +19,13 @@
 /// Test helpers for layers: central finite differences over a layer's input and its weights.
 namespace lamina::testing {
 
-/// The worst disagreement found by check_layer_gradients.
-struct LayerGradcheckResult {
-  bool ok = true;
-  double max_error = 0.0;
-  /// "input" or the weight's name ("kernel", "bias", ...), the index and the two values.
-  std::string message;
-  /// Number of elements compared (input plus weights), so a test can tell it checked something.
-  index_t checked = 0;
-};
+using LayerGradcheckResult = lamina::LayerGradcheckResult;
 
-/// Compares the gradients backward() gives for `layer` at `input` (a batch) with central
-/// differences, for the input and every trainable weight. The output is weighted by a fixed
-/// random tensor R: the analytic gradients are backward(R); the numeric ones differentiate
-/// sum(layer(x) * R), perturbing the input copy or the weight's own storage in place (each
-/// weight is restored afterwards). The layer is built by its first call if it is not yet.
-/// Error per element: |analytic - numeric| / max(1, |analytic|, |numeric|).
+/// gradcheck_layer (lamina/layers/gradcheck.hpp) with its options as arguments.
 inline LayerGradcheckResult check_layer_gradients(Layer<double>& layer, const Tensor<double>& input,
                                                   double tolerance = 1e-6, double eps = 1e-6,
                                                   std::uint64_t seed = 0) {
-  Variable<double> x(input.clone(), true);
-  Variable<double> out = layer(x);
-  for (const Weight<double>& w : layer.weights()) Variable<double>(w.variable).zero_grad();
-  Generator gen(seed);
-  const Tensor<double> r = Tensor<double>::uniform(out.shape(), -1.0, 1.0, gen);
-  out.backward(r);
-
-  auto weighted = [&](const Tensor<double>& at) {
-    NoGradGuard no_grad;
-    const Tensor<double> y = layer(Variable<double>(at)).value();
-    double s = 0.0;
-    for (index_t k = 0; k < y.size(); ++k) s += y.data()[k] * r.data()[k];
-    return s;
-  };
-
-  LayerGradcheckResult result;
-  bool found = false;
-  // Perturbs data[k] of `values` (the probe input or a weight's storage) and records the error.
-  auto compare = [&](const std::string& what, Tensor<double> values, const Tensor<double>& analytic,
-                     const Tensor<double>& probe) {
-    double* data = values.data();
-    for (index_t k = 0; k < values.size(); ++k) {
-      const double saved = data[k];
-      data[k] = saved + eps;
-      const double plus = weighted(probe);
-      data[k] = saved - eps;
-      const double minus = weighted(probe);
-      data[k] = saved;
-      const double numeric = (plus - minus) / (2.0 * eps);
-      const double a = analytic.data()[k];
-      double error = std::abs(a - numeric) / std::max({1.0, std::abs(a), std::abs(numeric)});
-      if (std::isnan(error)) error = INFINITY;
-      ++result.checked;
-      if (!found || error > result.max_error) {
-        found = true;
-        result.max_error = error;
-        std::ostringstream msg;
-        msg << layer.label() << ": " << what << " at " << Shape(detail::unravel(k, values.shape()))
-            << ": analytic " << a << ", numeric " << numeric << ", error " << error;
-        result.message = msg.str();
-      }
-    }
-  };
-
-  const Tensor<double> probe = input.clone();
-  compare("input", probe, x.grad(), probe);
-  for (const Weight<double>& w : layer.weights()) {
-    if (!w.variable.requires_grad()) continue;
-    // The weight's value shares storage with the layer's variable: perturbing it moves the layer.
-    compare(w.name, w.variable.value(), w.variable.grad(), probe);
-  }
-  result.ok = found && result.max_error <= tolerance;
-  result.message += result.ok ? " (within tolerance)" : " (exceeds tolerance)";
-  return result;
+  return gradcheck_layer(layer, input, {.eps = eps, .tolerance = tolerance, .seed = seed});
 }
 
 /// Expects check_layer_gradients to pass at relative error 1e-6 (unless given).

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lamina/autograd/node.hpp"
+#include "lamina/detail/thread_slot.hpp"
 
 namespace lamina::autograd {
 
@@ -29,26 +30,14 @@ namespace detail {
 /// The hook of this thread's backward passes, or null.
 template <class T>
 GradientHook<T>*& gradient_hook() {
-  thread_local GradientHook<T>* hook = nullptr;
-  return hook;
+  return lamina::detail::thread_slot<GradientHook<T>>();
 }
 }  // namespace detail
 
 /// Installs `hook` for the backward passes on this thread while it lives (the previous hook
 /// comes back afterwards).
 template <class T>
-class GradientHookScope {
- public:
-  explicit GradientHookScope(GradientHook<T>& hook) : previous_(detail::gradient_hook<T>()) {
-    detail::gradient_hook<T>() = &hook;
-  }
-  ~GradientHookScope() { detail::gradient_hook<T>() = previous_; }
-  GradientHookScope(const GradientHookScope&) = delete;
-  GradientHookScope& operator=(const GradientHookScope&) = delete;
-
- private:
-  GradientHook<T>* previous_;
-};
+using GradientHookScope = lamina::detail::ThreadSlotScope<GradientHook<T>>;
 
 /// Nodes reachable from `root` through inputs that require grad, in topological order
 /// (every node after all of its inputs). Iterative, so deep chains do not overflow the stack.

@@ -23,6 +23,7 @@
 #include "lamina/models/compile_args.hpp"
 #include "lamina/models/history.hpp"
 #include "lamina/models/model_file.hpp"
+#include "lamina/models/output_heads.hpp"
 #include "lamina/models/progress.hpp"
 #include "lamina/models/step_check.hpp"
 #include "lamina/models/strategy.hpp"
@@ -266,8 +267,7 @@ class Model {
     metrics_ = std::move(made);
     metric_specs_ = std::move(specs);
     optimizer_built_ = false;
-    output_losses_.clear();
-    output_metrics_.clear();
+    outputs_.clear();
     if (output_count() > 1) {
       // Keras: one loss for a model of several outputs applies to each of them.
       std::vector<std::unique_ptr<Loss<T>>> each;
@@ -558,9 +558,7 @@ class Model {
   virtual void reset_metrics() {
     loss_sum_ = loss_count_ = 0;
     for (auto& m : metrics_) m->reset();
-    std::fill(output_loss_sums_.begin(), output_loss_sums_.end(), 0.0);
-    for (auto& each : output_metrics_)
-      for (auto& m : each) m->reset();
+    outputs_.reset();
   }
   /// Builds the model for samples like x ([samples, ...]) and hands the current trainable
   /// variables to the optimizer (Optimizer::set_parameters); a model with its own optimizers
@@ -623,30 +621,13 @@ class Model {
                         ": ", op, ": target ", i, " has shape ", y[i].shape(), " but target 0 has ",
                         y[0].shape(), " (one target per output, same number of samples)");
     if (y.size() == 1) return y.front();
-    target_shapes_.clear();
-    for (const Tensor<T>& t : y)
-      target_shapes_.push_back(Shape(std::vector<index_t>(t.shape().begin() + 1, t.shape().end())));
-    return detail::pack_columns(y);
+    return outputs_.pack_targets(y);
   }
   const Shape& graph_input_shape(std::size_t i) const;
   /// Per-output losses, weights and metrics of a model of several outputs.
   void compile_outputs(std::vector<std::unique_ptr<Loss<T>>> losses,
                        const std::vector<MetricArg<T>>& metrics, std::vector<double> weights) {
-    check<ValueError>(weights.empty() || weights.size() == losses.size(), name_, ": compile got ",
-                      weights.size(), " loss_weights for ", losses.size(), " outputs");
-    for (double w : weights)
-      check<ValueError>(std::isfinite(w) && w >= 0.0, name_, ": loss weight ", w,
-                        " is not a finite, non-negative number");
-    if (weights.empty()) weights.assign(losses.size(), 1.0);
-    output_metrics_.clear();
-    for (const auto& loss : losses) {
-      std::vector<std::unique_ptr<Metric<T>>> each;
-      for (const MetricArg<T>& m : metrics) each.push_back(m.make(loss->name()));
-      output_metrics_.push_back(std::move(each));
-    }
-    output_losses_ = std::move(losses);
-    loss_weights_ = std::move(weights);
-    output_loss_sums_.assign(output_losses_.size(), 0.0);
+    outputs_.compile(name_, std::move(losses), metrics, std::move(weights));
     metrics_.clear();
   }
   static void check_data(const char* op, const ModelInput<T>& source, const Tensor<T>* y) {
@@ -673,16 +654,7 @@ class Model {
       throw ShapeError(detail::cat(name_, ": data x of shape ", x.shape(),
                                    " does not fit the model: ", e.what()));
     }
-    if (!output_losses_.empty()) {
-      const std::vector<Tensor<T>> ys = detail::unpack_columns(y, target_shapes_);
-      const std::vector<Shape> outs = output_shapes();
-      for (std::size_t i = 0; i < ys.size(); ++i) {
-        std::vector<index_t> dims{x.shape()[0]};
-        dims.insert(dims.end(), outs[i].begin(), outs[i].end());
-        output_losses_[i]->check_targets(Shape(std::move(dims)), ys[i]);
-      }
-      return;
-    }
+    if (!outputs_.empty()) return outputs_.check_targets(x.shape()[0], output_shapes(), y);
     std::vector<index_t> dims(one.begin(), one.end());
     dims[0] = x.shape()[0];
     loss_->check_targets(Shape(std::move(dims)), y);
@@ -713,7 +685,7 @@ class Model {
   /// The loss of one batch, weighted per sample when `w` is given (graph recorded unless under
   /// NoGradGuard); updates the metrics.
   Variable<T> loss_of(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>* w = nullptr) {
-    if (!output_losses_.empty()) return outputs_loss_of(x, y, w);
+    if (!outputs_.empty()) return outputs_.loss(run_graph(Variable<T>(x)), y, w);
     const std::string fusable = loss_->fusable_activation();
     const auto apply = [&](const Variable<T>& out) {
       return w ? (*loss_)(out, y, *w) : (*loss_)(out, y);
@@ -738,22 +710,6 @@ class Model {
     }
     for (auto& m : metrics_) m->update(y_pred, y, w);
     return loss;
-  }
-  /// loss_of for several outputs: sum_i weight_i loss_i, each output's loss and metrics
-  /// recorded.
-  Variable<T> outputs_loss_of(const Tensor<T>& x, const Tensor<T>& y, const Tensor<T>* w) {
-    const std::vector<Variable<T>> outs = run_graph(Variable<T>(x));
-    const std::vector<Tensor<T>> ys = detail::unpack_columns(y, target_shapes_);
-    Variable<T> total;
-    for (std::size_t i = 0; i < outs.size(); ++i) {
-      Loss<T>& loss = *output_losses_[i];
-      const Variable<T> li = w ? loss(outs[i], ys[i], *w) : loss(outs[i], ys[i]);
-      output_loss_sums_[i] += double(li.item()) * double(x.dim(0));
-      const Variable<T> weighted = loss_weights_[i] == 1.0 ? li : mul(li, T(loss_weights_[i]));
-      total = i == 0 ? weighted : add(total, weighted);
-      for (auto& m : output_metrics_[i]) m->update(outs[i].value(), ys[i], w);
-    }
-    return total;
   }
   /// A functional model's outputs for x as fit batches it (several inputs side by side).
   std::vector<Variable<T>> run_graph(const Variable<T>& x) const;
@@ -784,10 +740,10 @@ class Model {
   Logs metric_logs() const {
     Logs logs{{"loss", loss_count_ > 0 ? loss_sum_ / loss_count_ : 0.0}};
     for (const auto& m : metrics_) logs[m->name()] = m->result();
-    for (std::size_t i = 0; i < output_losses_.size(); ++i) {
-      const std::string prefix = graph_outputs()[i].layer().name() + "_";
-      logs[prefix + "loss"] = loss_count_ > 0 ? output_loss_sums_[i] / loss_count_ : 0.0;
-      for (const auto& m : output_metrics_[i]) logs[prefix + m->name()] = m->result();
+    if (!outputs_.empty()) {
+      std::vector<std::string> names;
+      for (const KerasTensor<T>& t : graph_outputs()) names.push_back(t.layer().name());
+      outputs_.add_logs(logs, names, loss_count_);
     }
     return logs;
   }
@@ -805,13 +761,7 @@ class Model {
   std::unique_ptr<Loss<T>> loss_;
   std::vector<std::unique_ptr<Metric<T>>> metrics_;
   Json metric_specs_ = Json::array();  // how compile got each metric (MetricArg::spec)
-  // A functional model of several outputs: each output's loss, weight, metrics and running
-  // loss sum, and the per-sample shapes of the targets fit or evaluate was given.
-  std::vector<std::unique_ptr<Loss<T>>> output_losses_;
-  std::vector<double> loss_weights_;
-  std::vector<std::vector<std::unique_ptr<Metric<T>>>> output_metrics_;
-  std::vector<double> output_loss_sums_;
-  mutable std::vector<Shape> target_shapes_;
+  detail::OutputHeads<T> outputs_;     // a functional model of several outputs: theirs
   std::optional<Shape> build_input_shape_;
   int epoch_ = 0;
   bool optimizer_built_ = false;

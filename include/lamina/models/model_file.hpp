@@ -162,12 +162,12 @@ void ModelFile::save(const M& model, const std::string& path, const SaveOptions&
     Json config{{"optimizer",
                  {{"class_name", model.optimizer_->class_name()},
                   {"config", model.optimizer_->get_config()}}}};
-    if (model.output_losses_.empty()) {
+    if (model.outputs_.empty()) {
       config["loss"] = loss_spec(*model.loss_);
     } else {  // a functional model of several outputs: one loss each, and their weights
       config["losses"] = Json::array();
-      for (const auto& loss : model.output_losses_) config["losses"].push_back(loss_spec(*loss));
-      config["loss_weights"] = model.loss_weights_;
+      for (const auto& loss : model.outputs_.losses()) config["losses"].push_back(loss_spec(*loss));
+      config["loss_weights"] = model.outputs_.weights();
     }
     config["metrics"] = model.metric_specs_;
     w.set_metadata("compile_config", config.dump());

@@ -8,6 +8,7 @@
 #include "lamina/core/error.hpp"
 #include "lamina/core/tensor.hpp"
 #include "lamina/detail/eigen.hpp"
+#include "lamina/detail/thread_slot.hpp"
 
 // Batch and layer normalisation, each a fused op with one backward rule. All three ops read x
 // as a matrix [rows, features] over its last axis: batch_norm normalises each column (a feature
@@ -52,26 +53,13 @@ namespace detail {
 /// The BatchNormStatistics of this thread's batch_norm calls, or null.
 template <class T>
 BatchNormStatistics<T>*& batch_norm_statistics() {
-  thread_local BatchNormStatistics<T>* statistics = nullptr;
-  return statistics;
+  return thread_slot<BatchNormStatistics<T>>();
 }
 }  // namespace detail
 
 /// Installs `statistics` for batch_norm on this thread while it lives.
 template <class T>
-class BatchNormStatisticsScope {
- public:
-  explicit BatchNormStatisticsScope(BatchNormStatistics<T>& statistics)
-      : previous_(detail::batch_norm_statistics<T>()) {
-    detail::batch_norm_statistics<T>() = &statistics;
-  }
-  ~BatchNormStatisticsScope() { detail::batch_norm_statistics<T>() = previous_; }
-  BatchNormStatisticsScope(const BatchNormStatisticsScope&) = delete;
-  BatchNormStatisticsScope& operator=(const BatchNormStatisticsScope&) = delete;
-
- private:
-  BatchNormStatistics<T>* previous_;
-};
+using BatchNormStatisticsScope = detail::ThreadSlotScope<BatchNormStatistics<T>>;
 
 namespace detail {
 
