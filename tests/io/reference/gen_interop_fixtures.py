@@ -210,10 +210,16 @@ def other_layers():
         assert diff < 1e-6, diff
 
 
-def randomize_batch_norms(model):
-    """Gives every batch norm of `model` non-trivial running statistics, scale and offset."""
+def randomize_batch_norms(model, gain=3.0):
+    """Gives every batch norm of `model` non-trivial running statistics, scale and offset, and
+    multiplies the other weights by `gain` (PyTorch's initial weights are small enough that the
+    outputs would hardly depend on the inputs)."""
     with torch.no_grad():
         for m in model.modules():
+            if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.LSTM, nn.GRU)):
+                for name, w in m.named_parameters():
+                    if "weight" in name:
+                        w.mul_(gain)
             if isinstance(m, nn.modules.batchnorm._BatchNorm):
                 m.running_mean.uniform_(-1, 1)
                 m.running_var.uniform_(0.5, 2)
@@ -257,8 +263,8 @@ def new_layers():
     (checked both ways by check_both_ways):
       torch_new_layers.safetensors (float64): [6, 5, 2] images through a conv, BatchNorm2d,
         LeakyReLU(0.1), an uneven ZeroPad2d, ConvTranspose2d k4 s2 p1 ('same') fused with relu,
-        max pooling, nearest Upsample, ELU(0.5), ConvTranspose2d k2 ('valid'), a softmax over the
-        channels, AdaptiveMaxPool2d(1) and a Flatten, BatchNorm1d, Hardtanh(0, 2) (ReLU with
+        max pooling, nearest Upsample, ELU(0.5), ConvTranspose2d k2 ('valid') with tanh,
+        AdaptiveMaxPool2d(1) and a Flatten, BatchNorm1d, Hardtanh(0, 2) (ReLU with
         max_value), a Linear, nn.Unflatten to [2, 4], LayerNorm, a softmax over the time axis;
       torch_new_generator.safetensors (float64): vectors [5] through a Linear, a Reshape to a
         [3, 3, 2] image, ConvTranspose2d k4 s2 p1, BatchNorm2d, ReLU, ConvTranspose2d k1 s2
@@ -272,7 +278,7 @@ def new_layers():
         nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4), nn.LeakyReLU(0.1),
         nn.ZeroPad2d((1, 0, 2, 1)), nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1), nn.ReLU(),
         nn.MaxPool2d(3), nn.Upsample(scale_factor=2, mode="nearest"), nn.ELU(alpha=0.5),
-        nn.ConvTranspose2d(3, 6, 2), nn.Softmax(dim=1), nn.AdaptiveMaxPool2d(1), nn.Flatten(),
+        nn.ConvTranspose2d(3, 6, 2), nn.Tanh(), nn.AdaptiveMaxPool2d(1), nn.Flatten(),
         nn.BatchNorm1d(6), nn.Hardtanh(0.0, 2.0), nn.Linear(6, 8), nn.Unflatten(1, (2, 4)),
         nn.LayerNorm(4), nn.Softmax(dim=1)).double()
     randomize_batch_norms(images)
