@@ -258,6 +258,39 @@ def check_both_ways(name, model, input_shape, dtype, x, to_torch_input=lambda x:
     print("  layers: " + ", ".join(classes))
 
 
+def conversion_errors():
+    """The mappings the converters refuse, each a ConversionError naming the layer or module."""
+    def sequential(cls, config, shape):
+        return {"class_name": "Sequential", "build_config": {"input_shape": shape},
+                "config": {"name": "s", "layers": [{"class_name": cls,
+                                                    "config": dict(name="x", **config)}]}}
+
+    refused = [
+        lambda: lamina_to_torch.build_module(sequential("GRU", {"units": 3,
+                                                                "reset_after": False}, [4, 2])),
+        lambda: lamina_to_torch.build_module(sequential("Conv2DTranspose", {
+            "filters": 2, "kernel_size": [3, 3], "strides": [2, 2], "padding": "same"},
+            [4, 4, 1])),
+        lambda: lamina_to_torch.build_module(sequential("BatchNormalization", {}, [4, 2])),
+        lambda: lamina_to_torch.build_module(sequential("LayerNormalization", {}, [4, 4, 2])),
+        lambda: lamina_to_torch.build_module(sequential("LSTM", {"units": 3,
+                                                                 "activation": "relu"}, [4, 2])),
+        lambda: torch_to_lamina.convert(
+            nn.Sequential(nn.ConvTranspose2d(1, 2, 3, stride=2, padding=1)), [4, 4, 1]),
+        lambda: torch_to_lamina.convert(nn.Sequential(nn.BatchNorm1d(4)), [3, 4]),
+        lambda: torch_to_lamina.convert(nn.Sequential(nn.Unflatten(1, (2, 2, 2))), [8]),
+        lambda: torch_to_lamina.convert(
+            nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear")), [4, 4, 1]),
+    ]
+    for convert in refused:
+        try:
+            convert()
+        except (lamina_to_torch.ConversionError, torch_to_lamina.ConversionError):
+            continue
+        raise AssertionError("a conversion that has no exact equivalent did not fail")
+    print(f"{len(refused)} conversions without an exact equivalent refused")
+
+
 def new_layers():
     """Small untrained networks, in eval mode, for the mappings added with lamina's newer layers
     (checked both ways by check_both_ways):
@@ -303,6 +336,7 @@ def new_layers():
     rnn.eval()
     x = torch.randint(0, 10, (16, 7))
     check_both_ways("torch_new_rnn", rnn, [7], np.float32, x.float(), lambda x: x.long())
+    conversion_errors()
 
 
 PARTS = {"torch_cnn": None, "lamina_cnn": lamina_cnn, "python_written": python_written,
