@@ -7,8 +7,9 @@ equivalent PyTorch nn.Sequential with its weights.
 
 Prints the module, writes its state_dict (torch.save(module.state_dict())) and, with --module,
 the whole module (torch.save(module); loading it back needs this directory on sys.path when the
-model has a SimpleRNN). From Python, `module_from_file(path)` returns the module itself, and
-`build_module(model_config)` the architecture alone, to load a saved state_dict into.
+model has one of lamina_torch_modules' modules: SimpleRNN, LSTM, GRU, global pooling, Reshape).
+From Python, `module_from_file(path)` returns the module itself, and `build_module(model_config)`
+the architecture alone, to load a saved state_dict into.
 
 The module's children are named after lamina's layers ("conv2d", "dense_1"), so the state_dict
 reads "conv2d.weight", "dense_1.bias"; a layer's activation follows it as its own module, named
@@ -28,7 +29,29 @@ width, channels]: feed x.permute(0, 3, 1, 2)). Mapping (the inverse of torch_to_
   SimpleRNN     lamina_torch_modules.SimpleRNN (a one-layer batch_first nn.RNN, tanh or relu):
                 weight_ih = kernel.T, weight_hh = recurrent_kernel.T, bias_ih = bias and
                 bias_hh = 0 (PyTorch adds both biases; lamina has one)
-Reshape and custom layers have no mapping and are an error naming the layer.
+  LSTM          lamina_torch_modules.LSTM (nn.LSTM; tanh, sigmoid gates; gate order i, f, c/g, o
+                on both sides): as SimpleRNN
+  GRU           lamina_torch_modules.GRU (nn.GRU; tanh, sigmoid gates, reset_after only): the
+                gate blocks reordered from z, r, h to r, z, n; bias rows 0 and 1 -> bias_ih, bias_hh
+  Conv2DTranspose  nn.ConvTranspose2d, kernel [kh, kw, out, in] -> weight [in, out, kh, kw];
+                "valid" -> padding 0 (output_padding s - k when k < s), "same" -> padding
+                (k - s) / 2 when k - s is even and >= 0, output_padding s - k when k < s
+  BatchNormalization  nn.BatchNorm2d on an image, nn.BatchNorm1d on a vector: gamma, beta,
+                moving_mean, moving_variance -> weight, bias, running_mean, running_var; epsilon
+                -> eps, momentum m -> 1 - m
+  LayerNormalization  nn.LayerNorm(features) on a vector or a sequence: gamma, beta -> weight, bias
+  Embedding     nn.Embedding, embeddings -> weight (PyTorch takes the indices as integers)
+  GlobalAveragePooling2D, GlobalMaxPooling2D   lamina_torch_modules' modules of those names
+  ZeroPadding2D, UpSampling2D ("nearest")      nn.ZeroPad2d, nn.Upsample(mode="nearest")
+  Reshape       nn.Unflatten(1, target) from a vector to a vector or sequence, else
+                lamina_torch_modules.Reshape (which reshapes in lamina's channels_last order)
+  LeakyReLU, ELU, Softmax   nn.LeakyReLU, nn.ELU, nn.Softmax (its axis mapped to NCHW)
+  ReLU          nn.ReLU, nn.Hardtanh(0, max_value), or nn.LeakyReLU(negative_slope)
+LSTM's and GRU's dropout and recurrent_dropout act only in training and are dropped (a warning).
+Other options without an exact PyTorch equivalent (GRU reset_after=False, go_backwards,
+Conv2DTranspose "same" with odd k - s, a normalisation of an image's channels by LayerNorm, a
+ReLU with a threshold), other layers (Conv1D and the 1-D pooling layers, Bidirectional,
+Rescaling, the preprocessing layers) and custom layers are errors naming the layer.
 """
 import argparse
 import collections

@@ -25,8 +25,9 @@ Mapping (the inverse of lamina_to_torch.py):
                                  of an image the kernel's rows are permuted from PyTorch's
                                  (c, h, w) order to lamina's (h, w, c)
   nn.ReLU, Sigmoid, Tanh, Softmax, LeakyReLU(0.2), ELU(1), Softplus
-                                 right after an nn.Conv2d or nn.Linear: that layer's activation
-                                 (as Keras writes Dense(64, activation="relu")); elsewhere, or
+                                 right after an nn.Conv2d, ConvTranspose2d or Linear: that
+                                 layer's activation (as Keras writes Dense(64,
+                                 activation="relu")); elsewhere, or
                                  when the module's name is neither a number nor
                                  "<previous layer's name>_<activation>": an Activation layer
   nn.MaxPool2d, nn.AvgPool2d     MaxPooling2D, AveragePooling2D (no padding, no ceil_mode)
@@ -37,9 +38,28 @@ Mapping (the inverse of lamina_to_torch.py):
                                  bias = bias_ih + bias_hh; a bare nn.RNN (whose tuple output
                                  ends an nn.Sequential) only as the last module, with
                                  return_sequences
+  nn.LSTM, nn.GRU (one layer, batch_first), or lamina_torch_modules.LSTM, GRU
+                                 LSTM (gates i, f, g, o are Keras's i, f, c, o), GRU
+                                 (reset_after; gate blocks reordered from r, z, n to z, r, h,
+                                 bias [2, 3 units] = [bias_ih, bias_hh]); as nn.RNN otherwise
+  nn.ConvTranspose2d             Conv2DTranspose, weight [in, out, kh, kw] -> kernel
+                                 [kh, kw, out, in]; padding 0 with output_padding max(s - k, 0)
+                                 -> "valid", (k - s) / 2 with output_padding 0 -> "same"
+  nn.BatchNorm2d (images), nn.BatchNorm1d (vectors)
+                                 BatchNormalization: weight, bias, running_mean, running_var ->
+                                 gamma, beta, moving_mean, moving_variance; eps -> epsilon,
+                                 momentum p -> 1 - p (track_running_stats and a momentum needed)
+  nn.LayerNorm(features)         LayerNormalization (vectors and sequences, not images)
+  nn.Embedding                   Embedding, weight -> embeddings (no max_norm)
+  nn.AdaptiveAvgPool2d(1), nn.AdaptiveMaxPool2d(1), lamina_torch_modules.GlobalAveragePooling2D,
+  GlobalMaxPooling2D             GlobalAveragePooling2D, GlobalMaxPooling2D (keepdims for the
+                                 adaptive pools, whose output is [channels, 1, 1])
+  nn.ZeroPad2d, nn.Upsample (nearest, whole factors)   ZeroPadding2D, UpSampling2D
+  nn.Unflatten (a vector to a vector or sequence), lamina_torch_modules.Reshape   Reshape
+  nn.LeakyReLU, nn.ELU, nn.Softmax with other parameters than lamina's activations
+                                 LeakyReLU, ELU, Softmax layers (the axis mapped from NCHW)
+  nn.Hardtanh(0, max)            ReLU(max_value=max)
   nn.Identity, nested nn.Sequential   dropped, flattened
-Layer names are the modules' names in the nn.Sequential when they are names (not "0", "1", ...),
-else Keras's ("conv2d", "conv2d_1", "dense", ...). Any other module is an error naming it.
 """
 import argparse
 import importlib.util
