@@ -21,7 +21,8 @@ float64). It runs in eval mode (dropout off), as lamina's predict.
 Image models take PyTorch's layout [batch, channels, height, width] (lamina's is [batch, height,
 width, channels]: feed x.permute(0, 3, 1, 2)). Mapping (the inverse of torch_to_lamina.py):
   Conv2D        nn.Conv2d, kernel [kh, kw, in, out] -> weight [out, in, kh, kw]; "valid" ->
-                padding 0, "same" (strides 1 only) -> padding (k - 1) / 2 for odd k, else "same"
+                padding 0, "same" -> with strides 1 padding (k - 1) / 2 for odd k, else "same";
+                with other strides the even padding TensorFlow's rule gives for the input size
   Dense         nn.Linear, kernel [in, out] -> weight [out, in]; after a Flatten of an image the
                 columns are permuted from lamina's (h, w, c) order to PyTorch's (c, h, w)
   MaxPooling2D, AveragePooling2D (padding "valid")   nn.MaxPool2d, nn.AvgPool2d
@@ -67,7 +68,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lamina_format  # noqa: E402
 from lamina_torch_modules import (GRU, LSTM, GlobalAveragePooling2D,  # noqa: E402
                                   GlobalMaxPooling2D, Reshape, SimpleRNN, activation_module,
-                                  gru_gate_order)
+                                  gru_gate_order, same_padding)
 
 SUPPORTED = ("Conv2D", "Conv2DTranspose", "Dense", "MaxPooling2D", "AveragePooling2D",
              "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D", "UpSampling2D",
@@ -175,11 +176,20 @@ class _Builder:
                 padding = 0
                 out = [(shape[0] - kh) // strides[0] + 1, (shape[1] - kw) // strides[1] + 1]
             else:
-                if list(strides) != [1, 1]:
-                    fail("padding 'same' with strides other than 1 pads unevenly, which "
-                         "nn.Conv2d cannot")
-                padding = ((kh - 1) // 2, (kw - 1) // 2) if kh % 2 and kw % 2 else "same"
-                out = shape[:2]
+                if list(strides) == [1, 1]:
+                    padding = ((kh - 1) // 2, (kw - 1) // 2) if kh % 2 and kw % 2 else "same"
+                    out = shape[:2]
+                else:  # nn.Conv2d's padding is even: the strided "same" pads evenly or fails
+                    padding, out = [], []
+                    for n, k, s in zip(shape[:2], (kh, kw), strides):
+                        size, total = same_padding(n, k, s)
+                        if total % 2:
+                            fail(f"padding 'same' with kernel {k} and stride {s} on {n} pixels "
+                                 f"pads {total // 2} before and {total - total // 2} after; "
+                                 "nn.Conv2d with a stride pads evenly")
+                        padding.append(total // 2)
+                        out.append(size)
+                    padding = tuple(padding)
             use_bias = c.get("use_bias", True)
             conv = nn.Conv2d(shape[2], c["filters"], (kh, kw), stride=tuple(strides),
                              padding=padding, bias=use_bias)

@@ -196,3 +196,11 @@ def gru_gate_order(a, units):
     to PyTorch's r, z, n and back (the swap is its own inverse). a: [3 units, ...]."""
     u = units
     return np.concatenate([a[u:2 * u], a[:u], a[2 * u:]])
+
+
+def same_padding(n, k, s):
+    """(output size, total padding) of TensorFlow's (and lamina's) "same" convolution along an
+    axis of size n with kernel k and stride s: ceil(n / s), and the padding that gives it
+    (half before, the odd one after)."""
+    out = -(-n // s)
+    return out, max((out - 1) * s + k - n, 0)

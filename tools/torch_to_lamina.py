@@ -20,7 +20,9 @@ sequences [time, features], vectors [features].
 Mapping (the inverse of lamina_to_torch.py):
   nn.Conv2d                      Conv2D, weight [out, in, kh, kw] -> kernel [kh, kw, in, out];
                                  padding 0 or "valid" -> "valid", "same" or (k - 1) / 2 with
-                                 stride 1 -> "same"; groups 1, dilation 1, zero padding only
+                                 stride 1, or with a stride the padding TensorFlow's "same" rule
+                                 gives for the input size (when even) -> "same"; groups 1,
+                                 dilation 1, zero padding only
   nn.Linear                      Dense, weight [out, in] -> kernel [in, out]; after an nn.Flatten
                                  of an image the kernel's rows are permuted from PyTorch's
                                  (c, h, w) order to lamina's (h, w, c)
@@ -76,7 +78,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lamina_format  # noqa: E402
 from lamina_torch_modules import (GRU, LSTM, GlobalAveragePooling2D,  # noqa: E402
                                   GlobalMaxPooling2D, Reshape, SimpleRNN, activation_name,
-                                  gru_gate_order)
+                                  gru_gate_order, same_padding)
 
 
 class ConversionError(ValueError):
@@ -270,9 +272,15 @@ class _Converter:
             # PyTorch pads (k - 1) // 2 before and the rest after, as TensorFlow's "same".
             padding = "same"
             out = [h, w]
+        elif all(total % 2 == 0 and p == total // 2 for (_, total), p in
+                 zip(map(same_padding, (h, w), (kh, kw), (sh, sw)), m.padding)):
+            # A strided conv whose even padding is what "same" pads on this input size.
+            padding = "same"
+            out = [same_padding(h, kh, sh)[0], same_padding(w, kw, sw)[0]]
         else:
-            self.fail(name, m, f"padding={m.padding} with stride={m.stride} is neither lamina's "
-                               "'valid' (0) nor 'same' ((k - 1) / 2 with stride 1)")
+            self.fail(name, m, f"padding={m.padding} with stride={m.stride} on {h}x{w} pixels is "
+                               "neither lamina's 'valid' (0) nor its 'same' (TensorFlow's "
+                               "padding for this size, when it is even)")
         if min(out) < 1:
             self.fail(name, m, f"kernel {kh}x{kw} does not fit the input {shape}")
         weights = [("kernel", _numpy(m.weight, self.dtype).transpose(2, 3, 1, 0))]

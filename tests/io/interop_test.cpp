@@ -153,7 +153,8 @@ TYPED_TEST(InteropTyped, TorchNewLayersPredictAsInPyTorch) {
 }
 
 // A small generator: Dense, Reshape to an image (channels_last order), ConvTranspose2d 'same'
-// with k > s and with k < s (output_padding), BatchNorm2d, global average pooling; stored as F64.
+// with k > s and with k < s (output_padding), BatchNorm2d, a strided 'same' Conv2D, global
+// average pooling; stored as F64.
 TYPED_TEST(InteropTyped, TorchGeneratorPredictsAsInPyTorch) {
   expect_outputs_match<TypeParam>("torch_new_generator.safetensors",
                                   "torch_new_generator_predictions.safetensors",

@@ -275,6 +275,9 @@ def conversion_errors():
         lambda: lamina_to_torch.build_module(sequential("LayerNormalization", {}, [4, 4, 2])),
         lambda: lamina_to_torch.build_module(sequential("LSTM", {"units": 3,
                                                                  "activation": "relu"}, [4, 2])),
+        lambda: lamina_to_torch.build_module(sequential("Conv2D", {
+            "filters": 2, "kernel_size": [3, 3], "strides": [2, 2], "padding": "same"},
+            [8, 8, 1])),
         lambda: torch_to_lamina.convert(
             nn.Sequential(nn.ConvTranspose2d(1, 2, 3, stride=2, padding=1)), [4, 4, 1]),
         lambda: torch_to_lamina.convert(nn.Sequential(nn.BatchNorm1d(4)), [3, 4]),
@@ -301,7 +304,8 @@ def new_layers():
         max_value), a Linear, nn.Unflatten to [2, 4], LayerNorm, a softmax over the time axis;
       torch_new_generator.safetensors (float64): vectors [5] through a Linear, a Reshape to a
         [3, 3, 2] image, ConvTranspose2d k4 s2 p1, BatchNorm2d, ReLU, ConvTranspose2d k1 s2
-        output_padding 1 ('same' with k < s), global average pooling, a Linear;
+        output_padding 1 ('same' with k < s), a Conv2d k4 s2 p1 ('same' on 12 pixels), global
+        average pooling, a Linear;
       torch_new_rnn.safetensors (float32): sequences of 7 indices (as floats in lamina) through
         an Embedding(10, 4), LSTM (return_sequences), GRU (return_sequences), LayerNorm, LSTM,
         and a Linear, the recurrent layers' biases bias_ih and bias_hh both non-zero."""
@@ -323,7 +327,8 @@ def new_layers():
     generator = nn.Sequential(
         nn.Linear(5, 18), Reshape([3, 3, 2]), nn.ConvTranspose2d(2, 3, 4, stride=2, padding=1),
         nn.BatchNorm2d(3), nn.ReLU(), nn.ConvTranspose2d(3, 2, 1, stride=2, output_padding=1),
-        GlobalAveragePooling2D(), nn.Linear(2, 3)).double()
+        nn.Conv2d(2, 4, 4, stride=2, padding=1), GlobalAveragePooling2D(),
+        nn.Linear(4, 3)).double()
     randomize_batch_norms(generator)
     generator.eval()
     check_both_ways("torch_new_generator", generator, [5], np.float64,
