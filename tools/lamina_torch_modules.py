@@ -1,10 +1,12 @@
 """What torch_to_lamina.py and lamina_to_torch.py share: the activation names both sides know,
-and SimpleRNN, a PyTorch module that behaves as lamina's (and Keras's) SimpleRNN layer inside an
-nn.Sequential (nn.RNN returns a tuple (output, h_n), which the next module cannot take).
+and modules that behave as lamina's (and Keras's) layers inside an nn.Sequential where PyTorch
+has no single module that does: SimpleRNN, LSTM and GRU (nn.RNN, nn.LSTM and nn.GRU return a
+tuple, which the next module cannot take), GlobalAveragePooling2D, GlobalMaxPooling2D and Reshape.
 
-A module saved whole (torch.save(module)) that holds a SimpleRNN needs this directory on
+A module saved whole (torch.save(module)) that holds one of these needs this directory on
 sys.path when it is loaded again; a state_dict does not.
 """
+import numpy as np
 import torch
 from torch import nn
 
@@ -95,15 +97,14 @@ def activation_name(module, lamina_shape):
     return None
 
 
-class SimpleRNN(nn.Module):
-    """Keras's SimpleRNN as a module for nn.Sequential: a one-layer nn.RNN (batch_first) whose
-    output is the whole sequence [batch, time, units] with return_sequences, else the last step
-    [batch, units]. input: [batch, time, features]. Its parameters are those of `self.rnn`."""
+class _Recurrent(nn.Module):
+    """A one-layer, one-direction, batch_first recurrent module `self.rnn` whose output is the
+    whole sequence [batch, time, units] with return_sequences, else the last step [batch, units].
+    input: [batch, time, features]. Its parameters are those of `self.rnn`."""
 
-    def __init__(self, input_size, units, nonlinearity="tanh", bias=True, return_sequences=False):
+    def __init__(self, rnn, return_sequences):
         super().__init__()
-        self.rnn = nn.RNN(input_size, units, num_layers=1, nonlinearity=nonlinearity, bias=bias,
-                          batch_first=True)
+        self.rnn = rnn
         self.return_sequences = return_sequences
 
     def forward(self, x):
@@ -113,3 +114,93 @@ class SimpleRNN(nn.Module):
     def extra_repr(self):
         return f"return_sequences={self.return_sequences}"
 
+
+class SimpleRNN(_Recurrent):
+    """Keras's SimpleRNN: a one-layer nn.RNN (batch_first), see _Recurrent."""
+
+    def __init__(self, input_size, units, nonlinearity="tanh", bias=True, return_sequences=False):
+        super().__init__(nn.RNN(input_size, units, num_layers=1, nonlinearity=nonlinearity,
+                                bias=bias, batch_first=True), return_sequences)
+
+
+class LSTM(_Recurrent):
+    """Keras's LSTM (tanh, sigmoid gates): a one-layer nn.LSTM (batch_first), see _Recurrent.
+    Both use the gate order i, f, g (Keras's c), o."""
+
+    def __init__(self, input_size, units, bias=True, return_sequences=False):
+        super().__init__(nn.LSTM(input_size, units, num_layers=1, bias=bias, batch_first=True),
+                         return_sequences)
+
+
+class GRU(_Recurrent):
+    """Keras 3's GRU (tanh, sigmoid gates, reset_after): a one-layer nn.GRU (batch_first), see
+    _Recurrent. Keras orders the gates z, r, h, PyTorch r, z, n."""
+
+    def __init__(self, input_size, units, bias=True, return_sequences=False):
+        super().__init__(nn.GRU(input_size, units, num_layers=1, bias=bias, batch_first=True),
+                         return_sequences)
+
+
+class _GlobalPooling2D(nn.Module):
+    """A reduction over height and width of [batch, channels, height, width]: [batch, channels],
+    or [batch, channels, 1, 1] with keepdims."""
+
+    def __init__(self, keepdims=False):
+        super().__init__()
+        self.keepdims = keepdims
+
+    def extra_repr(self):
+        return f"keepdims={self.keepdims}"
+
+
+class GlobalAveragePooling2D(_GlobalPooling2D):
+    """Keras's GlobalAveragePooling2D on NCHW images (see _GlobalPooling2D)."""
+
+    def forward(self, x):
+        return x.mean(dim=(2, 3), keepdim=self.keepdims)
+
+
+class GlobalMaxPooling2D(_GlobalPooling2D):
+    """Keras's GlobalMaxPooling2D on NCHW images (see _GlobalPooling2D)."""
+
+    def forward(self, x):
+        return x.amax(dim=(2, 3), keepdim=self.keepdims)
+
+
+class Reshape(nn.Module):
+    """Keras's Reshape on PyTorch's layout: each sample is reshaped in lamina's (channels_last)
+    order, so an image input [channels, height, width] is first seen as [height, width,
+    channels], and an image output (a target of rank 3) is handed on as [channels, height,
+    width]. target_shape is lamina's, without -1."""
+
+    def __init__(self, target_shape, image_input=False):
+        super().__init__()
+        self.target_shape = [int(d) for d in target_shape]
+        self.image_input = image_input
+
+    def forward(self, x):
+        if self.image_input:
+            x = x.permute(0, 2, 3, 1)
+        x = x.reshape([x.shape[0]] + self.target_shape)
+        if len(self.target_shape) == 3:
+            x = x.permute(0, 3, 1, 2)
+        return x.contiguous()
+
+    def extra_repr(self):
+        return f"target_shape={self.target_shape}, image_input={self.image_input}"
+
+
+
+def gru_gate_order(a, units):
+    """`a` with the first two gate blocks of `units` rows swapped: Keras's GRU gate order z, r, h
+    to PyTorch's r, z, n and back (the swap is its own inverse). a: [3 units, ...]."""
+    u = units
+    return np.concatenate([a[u:2 * u], a[:u], a[2 * u:]])
+
+
+def same_padding(n, k, s):
+    """(output size, total padding) of TensorFlow's (and lamina's) "same" convolution along an
+    axis of size n with kernel k and stride s: ceil(n / s), and the padding that gives it
+    (half before, the odd one after)."""
+    out = -(-n // s)
+    return out, max((out - 1) * s + k - n, 0)

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -139,6 +140,63 @@ TYPED_TEST(InteropTyped, TorchLayersPredictAsInPyTorch) {
 TYPED_TEST(InteropTyped, TorchRnnPredictsAsInPyTorch) {
   expect_outputs_match<TypeParam>("torch_rnn.safetensors", "torch_rnn_predictions.safetensors",
                                   1e-5);
+}
+
+// The newer layers on images, in eval mode: BatchNorm2d and BatchNorm1d with non-trivial running
+// statistics, LeakyReLU(0.1), uneven zero padding, ConvTranspose2d 'same' (k4 s2 p1) and
+// 'valid', nearest upsampling, ELU(0.5), softmax over the channels and over time, global max
+// pooling, Hardtanh(0, 2) as ReLU(max_value), Unflatten as Reshape, LayerNorm; stored as F64.
+TYPED_TEST(InteropTyped, TorchNewLayersPredictAsInPyTorch) {
+  expect_outputs_match<TypeParam>("torch_new_layers.safetensors",
+                                  "torch_new_layers_predictions.safetensors",
+                                  f64_tolerance<TypeParam>);
+}
+
+// A small generator: Dense, Reshape to an image (channels_last order), ConvTranspose2d 'same'
+// with k > s and with k < s (output_padding), BatchNorm2d, a strided 'same' Conv2D, global
+// average pooling; stored as F64.
+TYPED_TEST(InteropTyped, TorchGeneratorPredictsAsInPyTorch) {
+  expect_outputs_match<TypeParam>("torch_new_generator.safetensors",
+                                  "torch_new_generator_predictions.safetensors",
+                                  f64_tolerance<TypeParam>);
+}
+
+// Embedding, LSTM and GRU (PyTorch's two biases, GRU's gates reordered r, z, n -> z, r, h),
+// LayerNorm over a sequence's features, a last-step LSTM; stored as F32.
+TYPED_TEST(InteropTyped, TorchEmbeddingLstmGruPredictAsInPyTorch) {
+  expect_outputs_match<TypeParam>("torch_new_rnn.safetensors",
+                                  "torch_new_rnn_predictions.safetensors", 1e-5);
+}
+
+TEST(Interop, TorchNewLayersConvertToTheirLaminaLayers) {
+  const auto model = load_model_as<Sequential<float>>(fixture("torch_new_layers.safetensors"));
+  const char* types[] = {"Conv2D",
+                         "BatchNormalization",
+                         "LeakyReLU",
+                         "ZeroPadding2D",
+                         "Conv2DTranspose",
+                         "MaxPooling2D",
+                         "UpSampling2D",
+                         "ELU",
+                         "Conv2DTranspose",
+                         "GlobalMaxPooling2D",
+                         "Flatten",
+                         "BatchNormalization",
+                         "ReLU",
+                         "Dense",
+                         "Reshape",
+                         "LayerNormalization",
+                         "Softmax"};
+  ASSERT_EQ(model->size(), std::size(types));
+  for (std::size_t i = 0; i < model->size(); ++i) EXPECT_EQ(model->layer(i).type(), types[i]);
+  EXPECT_EQ(model->layer(4).get_config()["padding"], "same");
+  EXPECT_EQ(model->layer(4).get_config()["activation"], "relu");
+  EXPECT_EQ(model->layer(8).get_config()["padding"], "valid");
+  EXPECT_EQ(model->layer(8).get_config()["activation"], "tanh");
+  EXPECT_EQ(model->layer(1).get_config()["momentum"], 0.9);
+  EXPECT_EQ(model->layer(2).get_config()["negative_slope"], 0.1);
+  EXPECT_EQ(model->layer(12).get_config()["max_value"], 2.0);
+  EXPECT_EQ(model->layer(16).get_config()["axis"], 1);  // over time, not the features
 }
 
 TEST(Interop, TorchTrainedCnnIsTheTutorialCnn) {

@@ -19,6 +19,10 @@ It writes into tests/io/fixtures/:
                                      ("inputs" in lamina's layout, "predictions"): small untrained
                                      networks for the mappings the CNN does not use (see
                                      other_layers())
+  torch_new_layers.safetensors, torch_new_generator.safetensors, torch_new_rnn.safetensors and
+                                     their *_predictions.safetensors: the same for the mappings
+                                     of lamina's newer layers, checked both ways (see
+                                     new_layers())
   python_written.safetensors         lamina_cnn.safetensors read by tools/lamina_format.py and
                                      written again by it, tensors in reverse order, the header
                                      indented JSON padded to 16 bytes (lamina writes compact JSON
@@ -206,8 +210,142 @@ def other_layers():
         assert diff < 1e-6, diff
 
 
+def randomize_batch_norms(model, gain=3.0):
+    """Gives every batch norm of `model` non-trivial running statistics, scale and offset, and
+    multiplies the other weights by `gain` (PyTorch's initial weights are small enough that the
+    outputs would hardly depend on the inputs)."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.LSTM, nn.GRU)):
+                for name, w in m.named_parameters():
+                    if "weight" in name:
+                        w.mul_(gain)
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                m.running_mean.uniform_(-1, 1)
+                m.running_var.uniform_(0.5, 2)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.5, 0.5)
+            if isinstance(m, nn.LayerNorm):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.5, 0.5)
+            if isinstance(m, (nn.LSTM, nn.GRU)):
+                m.bias_hh_l0.uniform_(-0.5, 0.5)  # both biases matter
+
+
+def check_both_ways(name, model, input_shape, dtype, x, to_torch_input=lambda x: x):
+    """Writes name.safetensors (model converted by torch_to_lamina.py) and
+    name_predictions.safetensors (x in lamina's layout, model's outputs), then checks the
+    converters' round trips in Python: the file back in PyTorch (lamina_to_torch.py) predicts as
+    `model` did, and converting that module to lamina again gives the same layers and weights."""
+    path = os.path.join(FIXTURES, name + ".safetensors")
+    config = torch_to_lamina.save(model, input_shape, path, dtype=dtype)
+    with torch.no_grad():
+        y = model(to_torch_input(x))
+    write(name + "_predictions", {"inputs": x.numpy(), "predictions": y.numpy()})
+    back = lamina_to_torch.module_from_file(path)
+    with torch.no_grad():
+        diff = (back(to_torch_input(x)) - y).abs().max().item()
+    print(f"{name}.safetensors back in PyTorch: max |difference| {diff:.3g}")
+    assert diff < 1e-6, diff
+    tensors, _, _ = lamina_format.read_lamina(path)
+    config2, tensors2 = torch_to_lamina.convert(back, input_shape, dtype)
+    classes = [layer["class_name"] for layer in config["config"]["layers"]]
+    assert [layer["class_name"] for layer in config2["config"]["layers"]] == classes, config2
+    assert sorted(tensors2) == sorted(tensors), (sorted(tensors2), sorted(tensors))
+    worst = max(np.abs(tensors2[k] - tensors[k]).max() for k in tensors)
+    print(f"  and to lamina again: the same {len(classes)} layers, weights within {worst:.3g}")
+    assert worst < 1e-6, worst
+    print("  layers: " + ", ".join(classes))
+
+
+def conversion_errors():
+    """The mappings the converters refuse, each a ConversionError naming the layer or module."""
+    def sequential(cls, config, shape):
+        return {"class_name": "Sequential", "build_config": {"input_shape": shape},
+                "config": {"name": "s", "layers": [{"class_name": cls,
+                                                    "config": dict(name="x", **config)}]}}
+
+    refused = [
+        lambda: lamina_to_torch.build_module(sequential("GRU", {"units": 3,
+                                                                "reset_after": False}, [4, 2])),
+        lambda: lamina_to_torch.build_module(sequential("Conv2DTranspose", {
+            "filters": 2, "kernel_size": [3, 3], "strides": [2, 2], "padding": "same"},
+            [4, 4, 1])),
+        lambda: lamina_to_torch.build_module(sequential("BatchNormalization", {}, [4, 2])),
+        lambda: lamina_to_torch.build_module(sequential("LayerNormalization", {}, [4, 4, 2])),
+        lambda: lamina_to_torch.build_module(sequential("LSTM", {"units": 3,
+                                                                 "activation": "relu"}, [4, 2])),
+        lambda: lamina_to_torch.build_module(sequential("Conv2D", {
+            "filters": 2, "kernel_size": [3, 3], "strides": [2, 2], "padding": "same"},
+            [8, 8, 1])),
+        lambda: torch_to_lamina.convert(
+            nn.Sequential(nn.ConvTranspose2d(1, 2, 3, stride=2, padding=1)), [4, 4, 1]),
+        lambda: torch_to_lamina.convert(nn.Sequential(nn.BatchNorm1d(4)), [3, 4]),
+        lambda: torch_to_lamina.convert(nn.Sequential(nn.Unflatten(1, (2, 2, 2))), [8]),
+        lambda: torch_to_lamina.convert(
+            nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear")), [4, 4, 1]),
+    ]
+    for convert in refused:
+        try:
+            convert()
+        except (lamina_to_torch.ConversionError, torch_to_lamina.ConversionError):
+            continue
+        raise AssertionError("a conversion that has no exact equivalent did not fail")
+    print(f"{len(refused)} conversions without an exact equivalent refused")
+
+
+def new_layers():
+    """Small untrained networks, in eval mode, for the mappings added with lamina's newer layers
+    (checked both ways by check_both_ways):
+      torch_new_layers.safetensors (float64): [6, 5, 2] images through a conv, BatchNorm2d,
+        LeakyReLU(0.1), an uneven ZeroPad2d, ConvTranspose2d k4 s2 p1 ('same') fused with relu,
+        max pooling, nearest Upsample, ELU(0.5), ConvTranspose2d k2 ('valid') with tanh,
+        AdaptiveMaxPool2d(1) and a Flatten, BatchNorm1d, Hardtanh(0, 2) (ReLU with
+        max_value), a Linear, nn.Unflatten to [2, 4], LayerNorm, a softmax over the time axis;
+      torch_new_generator.safetensors (float64): vectors [5] through a Linear, a Reshape to a
+        [3, 3, 2] image, ConvTranspose2d k4 s2 p1, BatchNorm2d, ReLU, ConvTranspose2d k1 s2
+        output_padding 1 ('same' with k < s), a Conv2d k4 s2 p1 ('same' on 12 pixels), global
+        average pooling, a Linear;
+      torch_new_rnn.safetensors (float32): sequences of 7 indices (as floats in lamina) through
+        an Embedding(10, 4), LSTM (return_sequences), GRU (return_sequences), LayerNorm, LSTM,
+        and a Linear, the recurrent layers' biases bias_ih and bias_hh both non-zero."""
+    from lamina_torch_modules import GRU, LSTM, GlobalAveragePooling2D, Reshape
+    torch.manual_seed(2)
+    images = nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4), nn.LeakyReLU(0.1),
+        nn.ZeroPad2d((1, 0, 2, 1)), nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1), nn.ReLU(),
+        nn.MaxPool2d(3), nn.Upsample(scale_factor=2, mode="nearest"), nn.ELU(alpha=0.5),
+        nn.ConvTranspose2d(3, 6, 2), nn.Tanh(), nn.AdaptiveMaxPool2d(1), nn.Flatten(),
+        nn.BatchNorm1d(6), nn.Hardtanh(0.0, 2.0), nn.Linear(6, 8), nn.Unflatten(1, (2, 4)),
+        nn.LayerNorm(4), nn.Softmax(dim=1)).double()
+    randomize_batch_norms(images)
+    images.eval()
+    nchw = lambda x: x.permute(0, 3, 1, 2)  # noqa: E731
+    check_both_ways("torch_new_layers", images, [6, 5, 2], np.float64,
+                    torch.randn(8, 6, 5, 2, dtype=torch.float64), nchw)
+
+    generator = nn.Sequential(
+        nn.Linear(5, 18), Reshape([3, 3, 2]), nn.ConvTranspose2d(2, 3, 4, stride=2, padding=1),
+        nn.BatchNorm2d(3), nn.ReLU(), nn.ConvTranspose2d(3, 2, 1, stride=2, output_padding=1),
+        nn.Conv2d(2, 4, 4, stride=2, padding=1), GlobalAveragePooling2D(),
+        nn.Linear(4, 3)).double()
+    randomize_batch_norms(generator)
+    generator.eval()
+    check_both_ways("torch_new_generator", generator, [5], np.float64,
+                    torch.randn(8, 5, dtype=torch.float64))
+
+    rnn = nn.Sequential(nn.Embedding(10, 4), LSTM(4, 5, return_sequences=True),
+                        GRU(5, 3, return_sequences=True), nn.LayerNorm(3), LSTM(3, 4),
+                        nn.Linear(4, 2))
+    randomize_batch_norms(rnn)
+    rnn.eval()
+    x = torch.randint(0, 10, (16, 7))
+    check_both_ways("torch_new_rnn", rnn, [7], np.float32, x.float(), lambda x: x.long())
+    conversion_errors()
+
+
 PARTS = {"torch_cnn": None, "lamina_cnn": lamina_cnn, "python_written": python_written,
-         "other_layers": other_layers}
+         "other_layers": other_layers, "new_layers": new_layers}
 
 
 def main():
