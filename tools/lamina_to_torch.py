@@ -243,12 +243,7 @@ class _Builder:
                 fail(f"activation '{act}': nn.RNN has only tanh and relu")
             if len(shape) != 2:
                 fail(f"expects [time, features], got per-sample shape {shape}")
-            units = c["units"]
-            use_bias = c.get("use_bias", True)
-            seq = c.get("return_sequences", False)
-            kernel = self.weight(name, "kernel")
-            recurrent = self.weight(name, "recurrent_kernel")
-            bias = self.weight(name, "bias") if use_bias else None
+            units, use_bias, seq, kernel, recurrent, bias = self.recurrent_weights(name, c)
             params = {}
             if kernel is not None:
                 params = {"rnn.weight_ih_l0": kernel.T, "rnn.weight_hh_l0": recurrent.T}
@@ -338,6 +333,14 @@ class _Builder:
         self.shape = out + [c["filters"]]
         self.activation(name, c.get("activation", "linear"))
 
+    def recurrent_weights(self, name, c):
+        """A recurrent layer's units, use_bias, return_sequences and its kernel,
+        recurrent_kernel and bias (None without weights, or without a bias)."""
+        use_bias = c.get("use_bias", True)
+        return (c["units"], use_bias, c.get("return_sequences", False),
+                self.weight(name, "kernel"), self.weight(name, "recurrent_kernel"),
+                self.weight(name, "bias") if use_bias else None)
+
     def gated_rnn(self, cls, name, child, c, fail):
         shape = self.shape
         act, rec_act = c.get("activation", "tanh"), c.get("recurrent_activation", "sigmoid")
@@ -354,12 +357,7 @@ class _Builder:
         if c.get("dropout", 0) or c.get("recurrent_dropout", 0):
             warnings.warn(f"{cls} '{name}': dropout and recurrent_dropout act only in training "
                           "and are not converted")
-        units = c["units"]
-        use_bias = c.get("use_bias", True)
-        seq = c.get("return_sequences", False)
-        kernel = self.weight(name, "kernel")
-        recurrent = self.weight(name, "recurrent_kernel")
-        bias = self.weight(name, "bias") if use_bias else None
+        units, use_bias, seq, kernel, recurrent, bias = self.recurrent_weights(name, c)
         params = {}
         if kernel is not None:
             w_ih, w_hh = kernel.T, recurrent.T
