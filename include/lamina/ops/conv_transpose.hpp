@@ -9,9 +9,9 @@
 #include "lamina/core/tensor.hpp"
 #include "lamina/detail/eigen.hpp"
 #include "lamina/detail/gemm.hpp"
+#include "lamina/detail/parallel.hpp"
 #include "lamina/ops/activation.hpp"
 #include "lamina/ops/conv.hpp"
-#include "lamina/detail/parallel.hpp"
 
 namespace lamina {
 

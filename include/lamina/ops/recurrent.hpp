@@ -8,8 +8,8 @@
 #include "lamina/core/error.hpp"
 #include "lamina/core/tensor.hpp"
 #include "lamina/detail/eigen.hpp"
-#include "lamina/ops/activation.hpp"
 #include "lamina/detail/parallel.hpp"
+#include "lamina/ops/activation.hpp"
 #include "lamina/ops/rnn.hpp"
 #include "lamina/ops/shape_ops.hpp"
 

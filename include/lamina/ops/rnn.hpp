@@ -11,8 +11,8 @@
 #include "lamina/core/tensor.hpp"
 #include "lamina/detail/eigen.hpp"
 #include "lamina/detail/gemm.hpp"
-#include "lamina/ops/activation.hpp"
 #include "lamina/detail/parallel.hpp"
+#include "lamina/ops/activation.hpp"
 
 namespace lamina {
 
